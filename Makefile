@@ -1,0 +1,45 @@
+# The two commands: `make demo` (the whole job on the embedded default) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+export AIRFLOW_HOME ?= $(CURDIR)/.local/airflow
+export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
+
+.PHONY: install demo test test-unit test-integration lock embedded-stop clean
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/chatwoot-etl demo
+
+test: install
+	$(BIN)/pytest
+
+test-unit: install
+	$(BIN)/pytest tests/unit
+
+test-integration: install
+	$(BIN)/pytest tests/integration
+
+# Re-resolve the full pinned set after changing requirements.txt.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -r requirements.txt
+	.lock-venv/bin/pip freeze > constraints.txt
+	rm -rf .lock-venv
+
+embedded-stop:
+	-$(BIN)/chatwoot-etl embedded stop
+
+clean: embedded-stop
+	rm -rf .local $(VENV)

@@ -1,0 +1,21 @@
+-- One tenant's changed conversations, as one streamed statement over one snapshot.
+-- Keyset order (conversation_updated_at, conversation_id) with the CSAT columns last, so the
+-- view's duplicate rows of one conversation are adjacent. The window is half-open [after, until):
+--   * inboxes already synced: only rows after the keyset position %(after_*)s;
+--   * inboxes whose history is not loaded yet (new, moved, re-activated): every row.
+-- {columns} and {view} are identifiers composed with psycopg.sql; everything else is a bind parameter.
+COPY (
+    SELECT {columns}
+    FROM {view}
+    WHERE (
+            inbox_id = ANY(%(synced_inboxes)s)
+            AND (conversation_updated_at, conversation_id) > (%(after_updated_at)s, %(after_conversation_id)s)
+            AND conversation_updated_at < %(until)s
+          )
+       OR (
+            inbox_id = ANY(%(history_inboxes)s)
+            AND (conversation_updated_at < %(until)s OR conversation_updated_at IS NULL)
+          )
+    ORDER BY conversation_updated_at, conversation_id,
+             csat_created_at NULLS FIRST, csat_response_id NULLS FIRST
+) TO STDOUT (FORMAT csv)

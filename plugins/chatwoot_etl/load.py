@@ -1,0 +1,155 @@
+"""Writing chunks into conversations_analytics: COPY into staging, then one upsert."""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from chatwoot_etl import contract
+from chatwoot_etl.paths import sql_text
+
+log = logging.getLogger(__name__)
+
+COLUMNS = list(contract.TARGET_COLUMNS)
+UPDATABLE = [name for name in COLUMNS if name not in contract.KEY_COLUMNS]
+
+
+def _identifiers(names: list[str], prefix: str | None = None) -> sql.Composable:
+    if prefix:
+        return sql.SQL(", ").join(sql.Identifier(prefix, name) for name in names)
+    return sql.SQL(", ").join(sql.Identifier(name) for name in names)
+
+
+@functools.cache
+def statements() -> dict[str, sql.Composed]:
+    """The load's statements, composed once from include/sql/etl and the contract's columns."""
+    return {
+        "create_staging": sql.SQL(sql_text("etl/create_staging.sql")).format(columns=_identifiers(COLUMNS)),
+        "copy": sql.SQL("COPY etl_stage_conversations ({}) FROM STDIN (FORMAT csv)").format(_identifiers(COLUMNS)),
+        "upsert": sql.SQL(sql_text("etl/upsert_chunk.sql")).format(
+            columns=_identifiers(COLUMNS),
+            staged_columns=_identifiers(COLUMNS, "s"),
+            updatable=_identifiers(UPDATABLE),
+            excluded_updatable=_identifiers(UPDATABLE, "excluded"),
+            current_updatable=_identifiers(UPDATABLE, "t"),
+        ),
+        "release_moved": sql.SQL(sql_text("etl/release_moved_conversations.sql")),
+    }
+
+
+@dataclass
+class LoadCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    moved_in: int = 0
+    skipped_unmapped: int = 0
+    failed: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, other: LoadCounts) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.moved_in += other.moved_in
+        self.skipped_unmapped += other.skipped_unmapped
+        self.failed += other.failed
+
+
+def to_copy_csv(rows: pd.DataFrame) -> bytes:
+    """The frame as PostgreSQL CSV (NULL = unquoted empty field), in COLUMNS order."""
+    out = pd.DataFrame(index=rows.index)
+    for name in COLUMNS:
+        column = rows[name]
+        if isinstance(column.dtype, pd.BooleanDtype) or column.dtype == bool:
+            out[name] = column.map({True: "t", False: "f"}, na_action="ignore")
+        elif isinstance(column.dtype, pd.DatetimeTZDtype):
+            out[name] = column.dt.strftime("%Y-%m-%d %H:%M:%S.%f+00")
+        else:
+            out[name] = column
+    buffer = io.StringIO()
+    out.to_csv(buffer, header=False, index=False, na_rep="", lineterminator="\n")
+    return buffer.getvalue().encode("utf-8")
+
+
+def ensure_staging(conn: psycopg.Connection) -> None:
+    conn.execute(statements()["create_staging"])
+
+
+def _write(conn: psycopg.Connection, rows: pd.DataFrame) -> LoadCounts:
+    stm = statements()
+    with conn.cursor() as cur:
+        cur.execute("TRUNCATE etl_stage_conversations")
+        with cur.copy(stm["copy"]) as copy:
+            copy.write(to_copy_csv(rows))
+        cur.execute(stm["release_moved"])
+        moved = cur.rowcount
+        cur.execute(stm["upsert"])
+        flags = [row[0] for row in cur.fetchall()]
+        cur.execute(
+            "SELECT count(*) FROM etl_stage_conversations AS s WHERE NOT EXISTS ("
+            " SELECT 1 FROM inbox_tenant_mapping AS m"
+            " WHERE m.inbox_id = s.inbox_id AND m.tenant_id = s.tenant_id AND m.is_active)"
+        )
+        unmapped = cur.fetchone()[0]
+    inserted = sum(flags)
+    updated = len(flags) - inserted
+    return LoadCounts(
+        inserted=inserted,
+        updated=updated,
+        unchanged=len(rows) - unmapped - len(flags),
+        moved_in=moved,
+        skipped_unmapped=unmapped,
+    )
+
+
+def write_chunk(conn: psycopg.Connection, rows: pd.DataFrame) -> LoadCounts:
+    """Upsert rows inside the caller's transaction; rows the database rejects are isolated.
+
+    The fast path loads the whole chunk at once. If the database rejects it (a value violating a
+    constraint), the chunk is split in halves under savepoints until each bad row stands alone;
+    those are returned in ``rejected`` with the database's reason and everything else is written.
+    """
+    counts = LoadCounts()
+    if rows.empty:
+        return counts
+    pending = [rows]
+    while pending:
+        part = pending.pop()
+        try:
+            with conn.transaction():  # a savepoint inside the caller's transaction
+                counts.add(_write(conn, part))
+        except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
+            if len(part) == 1:
+                counts.failed += 1
+                counts.rejected.append({"row": part.iloc[0], "reason": f"rejected by the database: {exc.diag.message_primary}"})
+                continue
+            middle = len(part) // 2
+            pending.extend([part.iloc[middle:], part.iloc[:middle]])
+    return counts
+
+
+def quarantine(
+    conn: psycopg.Connection, *, tenant_id: int, execution_id: str, conversation_id: Any, inbox_id: Any,
+    reason: str, raw_row: dict[str, Any],
+) -> None:
+    conn.execute(
+        sql_text("etl/quarantine_row.sql"),
+        {
+            "tenant_id": tenant_id,
+            "execution_id": execution_id,
+            "conversation_id": None if conversation_id is None else str(conversation_id),
+            "inbox_id": None if inbox_id is None else str(inbox_id),
+            "reason": reason,
+            "raw_row": Jsonb(json.loads(json.dumps(raw_row, default=str))),
+        },
+    )

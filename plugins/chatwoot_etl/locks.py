@@ -1,0 +1,78 @@
+"""Per-tenant advisory locks on the analytics database.
+
+The key is (namespace, tenant_id): deterministic in every process, unlike Python's hash().
+The lock is session-level and held on the sync's one dedicated connection, so it is taken and
+released on the same connection and vanishes with it if the process dies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg
+
+from chatwoot_etl.paths import sql_text
+
+# 'CWET' as a signed int4: the namespace that keeps our keys apart from other advisory locks.
+LOCK_NAMESPACE = 0x4357_4554
+
+
+def lock_key(tenant_id: int) -> tuple[int, int]:
+    return LOCK_NAMESPACE, int(tenant_id)
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    pid: int
+    application_name: str
+    backend_start: str
+    running_execution_id: str | None
+    running_since: str | None
+
+    def describe(self) -> str:
+        since = self.running_since or self.backend_start
+        run = f", run {self.running_execution_id}" if self.running_execution_id else ""
+        return f"pid {self.pid} ({self.application_name or 'no application_name'}{run}) since {since}"
+
+
+class LockRefused(RuntimeError):
+    """Another sync of the same tenant holds the lock."""
+
+    def __init__(self, tenant_id: int, holder: LockHolder | None) -> None:
+        self.tenant_id = tenant_id
+        self.holder = holder
+        who = holder.describe() if holder else "a session that has just released it"
+        super().__init__(f"tenant {tenant_id}: another sync holds the tenant lock: {who}")
+
+
+def find_holder(conn: psycopg.Connection, tenant_id: int) -> LockHolder | None:
+    namespace, key = lock_key(tenant_id)
+    row = conn.execute(
+        sql_text("etl/lock_holder.sql"), {"namespace": namespace, "key": key, "tenant_id": tenant_id}
+    ).fetchone()
+    if row is None:
+        return None
+    pid, application_name, backend_start, execution_id, started_at = row
+    return LockHolder(
+        pid=pid,
+        application_name=application_name,
+        backend_start=backend_start.isoformat(),
+        running_execution_id=str(execution_id) if execution_id else None,
+        running_since=started_at.isoformat() if started_at else None,
+    )
+
+
+@contextmanager
+def tenant_lock(conn: psycopg.Connection, tenant_id: int) -> Iterator[None]:
+    """Hold the tenant's lock for the block, or raise LockRefused at once. conn must be autocommit."""
+    namespace, key = lock_key(tenant_id)
+    acquired = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (namespace, key)).fetchone()[0]
+    if not acquired:
+        raise LockRefused(tenant_id, find_holder(conn, tenant_id))
+    try:
+        yield
+    finally:
+        if not conn.closed:
+            conn.execute("SELECT pg_advisory_unlock(%s, %s)", (namespace, key))

@@ -1,0 +1,105 @@
+"""The run log (etl_control: one row per execution) and the tenant's inbox resolution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from chatwoot_etl.paths import sql_text
+
+
+class ConfigurationError(RuntimeError):
+    """Bad configuration (unknown tenant, bad time zone, bad parameters): retrying cannot help."""
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: int
+    name: str
+    slug: str
+    status: str
+    timezone: str
+    lead_rules: dict | None
+
+
+def load_tenant(conn: psycopg.Connection, tenant_id: int) -> Tenant:
+    row = conn.execute(
+        "SELECT id, name, slug, status, timezone, lead_rules FROM tenants WHERE id = %s AND deleted_at IS NULL",
+        (tenant_id,),
+    ).fetchone()
+    if row is None:
+        raise ConfigurationError(f"tenant {tenant_id} does not exist (or was deleted) in tenants")
+    return Tenant(*row)
+
+
+@dataclass(frozen=True)
+class Inbox:
+    inbox_id: int
+    name: str | None
+    mapping_updated_at: datetime
+    history_loaded: bool
+
+
+def resolve_inboxes(conn: psycopg.Connection, tenant_id: int) -> list[Inbox]:
+    rows = conn.execute(sql_text("etl/resolve_inboxes.sql"), {"tenant_id": tenant_id}).fetchall()
+    return [Inbox(*row) for row in rows]
+
+
+def unmapped_inbox_rows(conn: psycopg.Connection, tenant_id: int) -> dict[int, int]:
+    rows = conn.execute(sql_text("etl/unmapped_inbox_rows.sql"), {"tenant_id": tenant_id}).fetchall()
+    return {inbox_id: count for inbox_id, count in rows}
+
+
+def mark_history_loaded(conn: psycopg.Connection, tenant_id: int, inboxes: list[Inbox], execution_id: str) -> None:
+    for inbox in inboxes:
+        conn.execute(
+            sql_text("etl/mark_history_loaded.sql"),
+            {"inbox_id": inbox.inbox_id, "tenant_id": tenant_id,
+             "mapping_updated_at": inbox.mapping_updated_at, "execution_id": execution_id},
+        )
+
+
+def mark_abandoned(conn: psycopg.Connection, tenant_id: int, execution_id: str) -> list[str]:
+    rows = conn.execute(
+        sql_text("etl/mark_abandoned_runs.sql"), {"tenant_id": tenant_id, "execution_id": execution_id}
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def start(conn: psycopg.Connection, *, tenant_id: int, execution_id: str, load_type: str, triggered_by: str,
+          watermark_start: datetime | None) -> None:
+    conn.execute(
+        sql_text("etl/start_run.sql"),
+        {"tenant_id": tenant_id, "execution_id": execution_id, "load_type": load_type,
+         "triggered_by": triggered_by, "watermark_start": watermark_start},
+    )
+
+
+def record_chunk(conn: psycopg.Connection, execution_id: str, *, extracted: int, inserted: int, updated: int,
+                 unchanged: int, failed: int, watermark_end: datetime | None) -> None:
+    conn.execute(
+        sql_text("etl/record_chunk.sql"),
+        {"execution_id": execution_id, "extracted": extracted, "inserted": inserted, "updated": updated,
+         "unchanged": unchanged, "failed": failed, "watermark_end": watermark_end},
+    )
+
+
+def finish(conn: psycopg.Connection, execution_id: str, *, status: str, deleted: int = 0,
+           error_message: str | None = None, details: dict[str, Any] | None = None) -> None:
+    conn.execute(
+        sql_text("etl/finish_run.sql"),
+        {"execution_id": execution_id, "status": status, "deleted": deleted,
+         "error_message": error_message, "details": Jsonb(details or {})},
+    )
+
+
+def record_refused(conn: psycopg.Connection, *, tenant_id: int, execution_id: str, load_type: str,
+                   triggered_by: str, reason: str, details: dict[str, Any]) -> None:
+    """A sync that did not run because another one holds the tenant's lock."""
+    start(conn, tenant_id=tenant_id, execution_id=execution_id, load_type=load_type,
+          triggered_by=triggered_by, watermark_start=None)
+    finish(conn, execution_id, status="refused", error_message=reason, details=details)

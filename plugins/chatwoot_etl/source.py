@@ -1,0 +1,131 @@
+"""Reading the Chatwoot source: the contract check and the streamed, chunked extract."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+import psycopg
+from psycopg import sql
+
+from chatwoot_etl import contract
+from chatwoot_etl.paths import sql_text
+
+# A keyset position before every real row.
+BEGINNING = (datetime(1, 1, 1), -1)
+
+
+class ContractDrift(RuntimeError):
+    """The source view no longer offers what the load needs; nothing was read or written."""
+
+    def __init__(self, relation: str, diff: contract.ContractDiff) -> None:
+        self.diff = diff
+        super().__init__(f"source view {relation} drifted from the contract:\n{diff.describe()}")
+
+
+def view_columns(conn: psycopg.Connection, relation: str = contract.SOURCE_VIEW) -> dict[str, str]:
+    rows = conn.execute(sql_text("etl/view_columns.sql"), {"relation": relation}).fetchall()
+    return dict(rows)
+
+
+def check_contract(conn: psycopg.Connection, relation: str = contract.SOURCE_VIEW) -> contract.ContractDiff:
+    """Compare the view with the contract; raise ContractDrift when a required column is missing or retyped."""
+    found = view_columns(conn, relation)
+    if not found:
+        raise ContractDrift(relation, contract.compare({}))
+    diff = contract.compare(found)
+    if diff.breaking:
+        raise ContractDrift(relation, diff)
+    return diff
+
+
+def source_clock(conn: psycopg.Connection) -> datetime:
+    """The source's own 'now' as naive UTC (its timestamps' form): the window's upper bound."""
+    return conn.execute("SELECT (now() AT TIME ZONE 'UTC')::timestamp").fetchone()[0]
+
+
+@dataclass(frozen=True)
+class ExtractWindow:
+    synced_inboxes: tuple[int, ...]      # read only after the keyset position
+    history_inboxes: tuple[int, ...]     # read from the beginning
+    after: tuple[datetime, int]          # exclusive keyset lower bound (naive UTC, conversation_id)
+    until: datetime                      # exclusive upper bound (naive UTC, source clock)
+
+
+def extract_statement(window: ExtractWindow) -> tuple[sql.Composed, dict]:
+    statement = sql.SQL(sql_text("etl/extract.sql")).format(
+        columns=sql.SQL(", ").join(sql.Identifier(name) for name in contract.SOURCE_COLUMNS),
+        view=sql.Identifier(contract.SOURCE_VIEW),
+    )
+    params = {
+        "synced_inboxes": list(window.synced_inboxes),
+        "history_inboxes": list(window.history_inboxes),
+        "after_updated_at": window.after[0],
+        "after_conversation_id": window.after[1],
+        "until": window.until,
+    }
+    return statement, params
+
+
+class _CopyStream(io.RawIOBase):
+    """A file-like view of COPY TO STDOUT blocks, for pandas' CSV reader."""
+
+    def __init__(self, blocks: Iterable[memoryview]) -> None:
+        self._blocks = iter(blocks)
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending:
+            block = next(self._blocks, None)
+            if block is None:
+                return 0
+            self._pending = memoryview(block)
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+def stream_frames(conn: psycopg.Connection, window: ExtractWindow, chunk_size: int) -> Iterator[pd.DataFrame]:
+    """Raw frames of at most chunk_size rows (text values, NaN for NULL), read from one COPY."""
+    statement, params = extract_statement(window)
+    with conn.cursor() as cur, cur.copy(statement, params) as copy:
+        reader = io.BufferedReader(_CopyStream(copy), buffer_size=1 << 20)
+        yield from pd.read_csv(
+            reader,
+            header=None,
+            names=list(contract.SOURCE_COLUMNS),
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            chunksize=chunk_size,
+            encoding="utf-8",
+        )
+
+
+def whole_conversations(frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """Re-cut ordered frames so a conversation's duplicate view rows never straddle two chunks."""
+    carry: pd.DataFrame | None = None
+    for frame in frames:
+        if carry is not None and len(carry):
+            frame = pd.concat([carry, frame], ignore_index=True)
+        ids = frame["conversation_id"]
+        last = ids.iloc[-1]
+        tail = 0
+        for value in reversed(ids.to_numpy()):
+            if value != last and not (pd.isna(value) and pd.isna(last)):
+                break
+            tail += 1
+        if tail == len(frame):
+            carry = frame
+            continue
+        carry = frame.iloc[len(frame) - tail:].reset_index(drop=True)
+        yield frame.iloc[: len(frame) - tail].reset_index(drop=True)
+    if carry is not None and len(carry):
+        yield carry

@@ -1,0 +1,99 @@
+"""Per-tenant watermarks: the last (updated_at, conversation_id) written, in the analytics database.
+
+The database row is the truth and moves in the same transaction as the chunk it covers. The Airflow
+Variable ``chatwoot_sync_watermark_tenant_<id>`` is a mirror for operators: an earlier value
+written there is honoured as a rewind; a later or unreadable one is refused and repaired.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import psycopg
+
+from chatwoot_etl.paths import sql_text
+
+
+@dataclass(frozen=True, order=True)
+class Watermark:
+    updated_at: datetime  # aware, UTC
+    conversation_id: int
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"updated_at": self.updated_at.astimezone(timezone.utc).isoformat(), "conversation_id": self.conversation_id}
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Watermark:
+        """Parse a mirrored value; ValueError when it is not a watermark."""
+        try:
+            data = json.loads(text)
+            moment = datetime.fromisoformat(data["updated_at"])
+            conversation_id = int(data["conversation_id"])
+        except (TypeError, KeyError, json.JSONDecodeError) as exc:
+            raise ValueError(f"not a watermark: {text!r}") from exc
+        if moment.tzinfo is None:
+            raise ValueError(f"watermark time has no time zone: {text!r}")
+        return cls(moment.astimezone(timezone.utc), conversation_id)
+
+    def naive_utc(self) -> datetime:
+        """The form the source's naive-UTC columns compare with."""
+        return self.updated_at.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def variable_key(tenant_id: int) -> str:
+    return f"chatwoot_sync_watermark_tenant_{tenant_id}"
+
+
+def read(conn: psycopg.Connection, tenant_id: int) -> Watermark | None:
+    row = conn.execute(
+        "SELECT updated_at, conversation_id FROM etl_watermarks WHERE tenant_id = %s", (tenant_id,)
+    ).fetchone()
+    return Watermark(row[0].astimezone(timezone.utc), row[1]) if row else None
+
+
+def advance(conn: psycopg.Connection, tenant_id: int, mark: Watermark, execution_id: str) -> None:
+    """Move the watermark forward to mark (never backwards); call inside the chunk's transaction."""
+    conn.execute(
+        sql_text("etl/advance_watermark.sql"),
+        {"tenant_id": tenant_id, "updated_at": mark.updated_at, "conversation_id": mark.conversation_id,
+         "execution_id": execution_id},
+    )
+
+
+def rewind(conn: psycopg.Connection, tenant_id: int, mark: Watermark, execution_id: str) -> None:
+    """Set the watermark to an earlier point (an operator's rewind)."""
+    conn.execute(
+        "UPDATE etl_watermarks SET updated_at = %s, conversation_id = %s, execution_id = %s, changed_at = now() "
+        "WHERE tenant_id = %s",
+        (mark.updated_at, mark.conversation_id, execution_id, tenant_id),
+    )
+
+
+@dataclass(frozen=True)
+class MirrorDecision:
+    """What the Variable says relative to the database: 'in_sync', 'missing', 'rewind', 'ahead', 'unreadable'."""
+
+    action: str
+    variable_mark: Watermark | None = None
+    detail: str = ""
+
+
+def compare_mirror(database_mark: Watermark | None, variable_value: str | None) -> MirrorDecision:
+    if variable_value is None:
+        return MirrorDecision("missing")
+    try:
+        mark = Watermark.from_json(variable_value)
+    except ValueError as exc:
+        return MirrorDecision("unreadable", detail=str(exc))
+    if database_mark is None:
+        # Nothing synced yet: a Variable cannot point before the beginning; it is stale.
+        return MirrorDecision("ahead", mark, "the database has no watermark for this tenant")
+    if mark == database_mark:
+        return MirrorDecision("in_sync", mark)
+    if mark < database_mark:
+        return MirrorDecision("rewind", mark)
+    return MirrorDecision("ahead", mark, f"the database watermark is {database_mark.to_json()}")
