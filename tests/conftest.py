@@ -18,6 +18,14 @@ from psycopg import sql
 from chatwoot_etl import connections, embedded, migrations
 from chatwoot_etl.paths import LOCAL_DIR
 
+pytest_plugins = ["tests.source_fixtures"]
+
+# Airflow reads its configuration on import: keep tests off the user's Airflow home and metadata
+# database. Tests that need Variables get a migrated metadata database of their own.
+os.environ["AIRFLOW_HOME"] = str(LOCAL_DIR / "airflow-test")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{LOCAL_DIR / 'airflow-test' / 'unmigrated.db'}"
+
 TEST_PGDATA = LOCAL_DIR / "pg-test"
 SESSION_TAG = uuid.uuid4().hex[:8]
 

@@ -71,12 +71,13 @@ def ensure_connections() -> str:
     return "embedded"
 
 
-def _options(application_name: str | None, statement_timeout_ms: int | None) -> str | None:
+def _options(application_name: str | None, statement_timeout_ms: int | None, settings: dict[str, str]) -> str | None:
     parts = []
     if application_name:
         parts.append(f"-c application_name={application_name}")
     if statement_timeout_ms is not None:
         parts.append(f"-c statement_timeout={int(statement_timeout_ms)}")
+    parts.extend(f"-c {name}={value}" for name, value in settings.items())
     return " ".join(parts) or None
 
 
@@ -86,11 +87,16 @@ def connect(
     application_name: str | None = None,
     statement_timeout_ms: int | None = None,
     autocommit: bool = False,
+    settings: dict[str, str] | None = None,
 ) -> psycopg.Connection:
-    """A new psycopg 3 connection for conn_id, opened by Airflow's PostgresHook."""
+    """A new psycopg 3 connection for conn_id, opened by Airflow's PostgresHook.
+
+    settings are session parameters (name -> value, plain identifiers and numbers only).
+    """
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
-    hook = PostgresHook(postgres_conn_id=conn_id, options=_options(application_name, statement_timeout_ms))
+    options = _options(application_name, statement_timeout_ms, settings or {})
+    hook = PostgresHook(postgres_conn_id=conn_id, options=options)
     conn = hook.get_conn()
     conn.autocommit = autocommit
     return conn

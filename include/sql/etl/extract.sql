@@ -1,8 +1,10 @@
 -- One tenant's changed conversations, as one streamed statement over one snapshot.
 -- Keyset order (conversation_updated_at, conversation_id) with the CSAT columns last, so the
 -- view's duplicate rows of one conversation are adjacent. The window is half-open [after, until):
---   * inboxes already synced: only rows after the keyset position %(after_*)s;
---   * inboxes whose history is not loaded yet (new, moved, re-activated): every row.
+--   * inboxes already synced: only rows after the keyset position (after_updated_at, after_conversation_id);
+--   * inboxes whose history is not loaded yet (new, moved, re-activated): every row, including
+--     rows with a NULL or infinite updated_at, so the transform quarantines them instead of the
+--     window silently never reaching them.
 -- {columns} and {view} are identifiers composed with psycopg.sql; everything else is a bind parameter.
 COPY (
     SELECT {columns}
@@ -14,7 +16,9 @@ COPY (
           )
        OR (
             inbox_id = ANY(%(history_inboxes)s)
-            AND (conversation_updated_at < %(until)s OR conversation_updated_at IS NULL)
+            AND (conversation_updated_at < %(until)s
+                 OR conversation_updated_at IS NULL
+                 OR NOT isfinite(conversation_updated_at))
           )
     ORDER BY conversation_updated_at, conversation_id,
              csat_created_at NULLS FIRST, csat_response_id NULLS FIRST

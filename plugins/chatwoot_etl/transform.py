@@ -1,0 +1,346 @@
+"""Pure, vectorised transform of one extracted chunk into conversations_analytics rows.
+
+Input: the view's text output (COPY ... FORMAT csv, read with dtype=str), columns exactly
+contract.SOURCE_COLUMNS. Output: contract.TARGET_COLUMNS, typed, with calendar fields in the
+tenant's zone and the lead signals. Bad rows are quarantined with a reason instead of failing
+the chunk or being loaded half-parsed. No database, no I/O, no Airflow here.
+
+Output dtypes: integers Int64, booleans `boolean`, timestamps datetime64[us, UTC], text / uuid /
+numeric / jsonb as `str` with NaN for NULL (numeric and jsonb keep the source's exact text so a
+re-read row is byte-identical), conversation_date as datetime.date objects (None for NULL).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+
+from chatwoot_etl import contract, leads
+
+DEFAULT_TIMEZONE = "America/Sao_Paulo"
+NULL_TOKENS = frozenset({"", "nan", "NaN", "None", "none", "null", "NULL"})
+
+_INT_RANGES = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+}
+_INT_RE = r"[+-]?\d+"
+_NUMERIC_RE = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_UUID_RE = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+# PostgreSQL's own text output; 'infinity', BC dates and offsets are not valid here.
+_TIMESTAMP_RE = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?"
+_BOOLEANS = {"t": True, "true": True, "f": False, "false": False}
+_REQUIRED = ("conversation_id", "conversation_updated_at")
+
+DAY_NAMES_PT = ("Domingo", "Segunda-feira", "Terça-feira", "Quarta-feira", "Quinta-feira", "Sexta-feira", "Sábado")
+MONTH_NAMES_PT = (
+    "Janeiro", "Fevereiro", "Março", "Abril", "Maio", "Junho",
+    "Julho", "Agosto", "Setembro", "Outubro", "Novembro", "Dezembro",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One quarantined source row: why, and its raw values (JSON-serialisable)."""
+
+    conversation_id: str | None
+    inbox_id: str | None
+    reason: str
+    raw_row: dict[str, str | None]
+
+
+@dataclass
+class TransformResult:
+    rows: pd.DataFrame
+    rejected: list[Rejection] = field(default_factory=list)
+    truncated: dict[str, int] = field(default_factory=dict)
+
+
+def check_timezone(tz: str) -> ZoneInfo:
+    """The IANA zone, or ValueError naming what was given."""
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ValueError(f"invalid time zone {tz!r}: {exc}") from None
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _raw_value(value: object) -> str | None:
+    return None if _is_missing(value) else str(value)
+
+
+def normalise_nulls(values: pd.Series) -> pd.Series:
+    """Text with every spelling of "nothing" ('' / blanks / 'nan' / 'None' / 'null' ...) as NULL."""
+    out = [v if type(v) is str and v.strip() not in NULL_TOKENS else _null_or_text(v) for v in values.tolist()]
+    return pd.Series(out, index=values.index, dtype="str")
+
+
+def _null_or_text(value: object) -> str | None:
+    if _is_missing(value):
+        return None
+    text = str(value)
+    return None if text.strip() in NULL_TOKENS else text
+
+
+def truncate(values: pd.Series, limit: int) -> tuple[pd.Series, int]:
+    """Cut strings to `limit` characters (varchar(n) counts characters); returns the count cut."""
+    too_long = values.str.len() > limit
+    count = int(too_long.sum())
+    if count:
+        values = values.where(~too_long, values.str.slice(0, limit))
+    return values, count
+
+
+def collapse_duplicates(raw: pd.DataFrame) -> pd.DataFrame:
+    """One row per conversation_id: latest csat_created_at (NULLs last), then highest
+    csat_response_id, then input order. The view repeats a conversation per CSAT answer."""
+    frame = raw.reset_index(drop=True)
+    if frame.empty:
+        return frame
+    key = pd.to_numeric(normalise_nulls(frame["conversation_id"]).str.strip(), errors="coerce")
+    csat_at = pd.to_datetime(
+        normalise_nulls(frame["csat_created_at"]).where(lambda s: _matches(s.str.strip(), _TIMESTAMP_RE)),
+        format="ISO8601",
+        errors="coerce",
+    )
+    csat_id = pd.to_numeric(
+        normalise_nulls(frame["csat_response_id"]).where(lambda s: _matches(s.str.strip(), _INT_RE)),
+        errors="coerce",
+    )
+    order = pd.DataFrame({"key": key, "at": csat_at, "id": csat_id, "pos": np.arange(len(frame))})
+    order = order.sort_values(
+        ["key", "at", "id", "pos"], ascending=[True, False, False, True], na_position="last", kind="mergesort"
+    )
+    # Rows without a usable id are not merged with each other: they are rejected later.
+    keep = order[order["key"].isna() | ~order.duplicated("key", keep="first")]
+    return frame.loc[np.sort(keep["pos"].to_numpy())].reset_index(drop=True)
+
+
+def _matches(values: pd.Series, pattern: str) -> pd.Series:
+    """Full-match as plain bool; missing values are False (str and object dtypes alike)."""
+    return values.str.fullmatch(pattern).astype("boolean").fillna(False).astype(bool)
+
+
+def _bad(mask: pd.Series, column: str, values: pd.Series, what: str, problems: dict[int, list[str]]) -> None:
+    for idx in np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False)):
+        problems.setdefault(int(idx), []).append(f"{column}: {what} {_shown(values.iloc[idx])}")
+
+
+def _shown(value: object) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
+def _to_int(values: pd.Series, column: str, pg_type: str, problems: dict[int, list[str]]) -> pd.Series:
+    stripped = values.str.strip()
+    digits = _matches(stripped, _INT_RE)
+    _bad(~(digits | values.isna()), column, values, "not an integer", problems)
+    low, high = _INT_RANGES[pg_type]
+    # Python ints: exact for any length, so int8 bounds are checked without float rounding.
+    parsed = np.array([int(v) if ok else 0 for v, ok in zip(stripped.tolist(), digits.tolist())], dtype=object)
+    in_range = (parsed >= low) & (parsed <= high)
+    _bad(pd.Series(~in_range), column, values, f"out of range for {pg_type}", problems)
+    keep = digits.to_numpy() & in_range.astype(bool)
+    out = np.where(keep, parsed, 0).astype(np.int64)
+    return pd.Series(pd.arrays.IntegerArray(out, ~keep), index=values.index)
+
+
+def _to_bool(values: pd.Series, column: str, problems: dict[int, list[str]]) -> pd.Series:
+    mapped = values.str.strip().str.lower().map(_BOOLEANS)
+    _bad(values.notna() & mapped.isna(), column, values, "not a boolean", problems)
+    return mapped.astype("boolean")
+
+
+def _to_timestamp(values: pd.Series, column: str, problems: dict[int, list[str]]) -> pd.Series:
+    stripped = values.str.strip()
+    shaped = _matches(stripped, _TIMESTAMP_RE)
+    parsed = pd.to_datetime(stripped.where(shaped), format="ISO8601", errors="coerce")
+    _bad(values.notna() & parsed.isna(), column, values, "not a timestamp", problems)
+    return parsed.astype("datetime64[us]").dt.tz_localize("UTC")
+
+
+def _check_numeric(values: pd.Series, column: str, problems: dict[int, list[str]]) -> pd.Series:
+    ok = _matches(values.str.strip(), _NUMERIC_RE) | values.isna()
+    _bad(~ok, column, values, "not a number", problems)
+    return values.where(ok)
+
+
+def _check_uuid(values: pd.Series, column: str, problems: dict[int, list[str]]) -> pd.Series:
+    stripped = values.str.strip()
+    ok = _matches(stripped, _UUID_RE) | values.isna()
+    _bad(~ok, column, values, "not a uuid", problems)
+    return stripped.str.lower().where(ok)
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"JSON constant {name} is not valid in jsonb")
+
+
+def _parse_json(values: pd.Series, column: str, problems: dict[int, list[str]]) -> list[object]:
+    """Decoded values (None where NULL or invalid); invalid ones reported."""
+    decoded: list[object] = []
+    for idx, text in enumerate(values.tolist()):
+        if _is_missing(text):
+            decoded.append(None)
+            continue
+        try:
+            decoded.append(json.loads(text, parse_constant=_reject_constant))
+        except ValueError:
+            decoded.append(None)
+            problems.setdefault(idx, []).append(f"{column}: invalid JSON {_shown(text)}")
+    return decoded
+
+
+def calendar_fields(created_at_utc: pd.Series, tz: str = DEFAULT_TIMEZONE) -> pd.DataFrame:
+    """CALENDAR_COLUMNS from UTC instants, in the tenant's zone (Sunday = 0; ISO weeks).
+
+    Naive input is taken as UTC (Chatwoot's convention). NULL instants give NULL fields.
+    """
+    check_timezone(tz)
+    index = created_at_utc.index
+    ts = pd.to_datetime(created_at_utc)
+    if ts.dt.tz is None:
+        ts = ts.dt.tz_localize("UTC")
+    local = ts.dt.tz_convert(tz)
+    present = local.notna()
+
+    def ints(values: pd.Series) -> pd.Series:
+        return values.astype("Int64")
+
+    year, month, day = ints(local.dt.year), ints(local.dt.month), ints(local.dt.day)
+    hour, minute = ints(local.dt.hour), ints(local.dt.minute)
+    dow = (ints(local.dt.day_of_week) + 1) % 7  # pandas: Monday = 0 -> Sunday = 0
+    iso = local.dt.isocalendar()
+    iso_year, iso_week = iso["year"].astype("Int64"), iso["week"].astype("Int64")
+
+    def names(codes: pd.Series, table: tuple[str, ...], offset: int = 0) -> pd.Series:
+        mapping = {i + offset: name for i, name in enumerate(table)}
+        return codes.map(mapping).astype("str")
+
+    period = pd.cut(
+        hour.astype("float64"), bins=[-1, 5, 11, 17, 23], labels=["Madrugada", "Manhã", "Tarde", "Noite"]
+    ).astype("str").where(present)
+    weekday = (dow >= 1) & (dow <= 5)
+    flags = {
+        "is_weekday": weekday,
+        "is_weekend": ~weekday,
+        "is_business_hours": weekday & (hour >= 8) & (hour < 18),
+        "is_night_time": (hour >= 22) | (hour < 6),
+    }
+
+    def text(values: pd.Series) -> pd.Series:
+        return values.astype("str").where(present)
+
+    def padded(values: pd.Series, width: int) -> pd.Series:
+        return values.astype("str").str.zfill(width).where(present)
+
+    out = pd.DataFrame(
+        {
+            "conversation_timezone": pd.Series(tz, index=index, dtype="str").where(present),
+            "conversation_date": pd.Series(
+                [d if p else None for d, p in zip(local.dt.date.tolist(), present.tolist())], index=index, dtype=object
+            ),
+            "conversation_year": year,
+            "conversation_month": month,
+            "conversation_day": day,
+            "conversation_day_of_week": dow,
+            "conversation_hour": hour,
+            "conversation_minute": minute,
+            "conversation_week_of_year": iso_week,
+            "conversation_quarter": ints(local.dt.quarter),
+            "conversation_day_name": names(dow, DAY_NAMES_PT),
+            "conversation_month_name": names(month, MONTH_NAMES_PT, offset=1),
+            "conversation_period": period,
+            **{name: flag.astype("boolean") for name, flag in flags.items()},
+            "conversation_date_formatted": text(local.dt.strftime("%d/%m/%Y")),
+            "conversation_datetime_formatted": text(local.dt.strftime("%d/%m/%Y %H:%M")),
+            "conversation_year_month": text(local.dt.strftime("%Y-%m")),
+            "conversation_year_week": padded(iso_year, 4) + "-W" + padded(iso_week, 2),
+        },
+        index=index,
+    )
+    return out[list(contract.CALENDAR_COLUMNS)]
+
+
+def transform_chunk(
+    raw: pd.DataFrame,
+    *,
+    tenant_id: int,
+    timezone: str = DEFAULT_TIMEZONE,
+    rules: leads.LeadRules | None = None,
+) -> TransformResult:
+    """Collapse duplicates -> validate/convert -> calendar -> lead signals -> target columns."""
+    check_timezone(timezone)
+    missing = [c for c in contract.SOURCE_COLUMNS if c not in raw.columns]
+    if missing:
+        raise ValueError(f"chunk lacks source columns: {missing}")
+    rules = rules or leads.load_rules()
+    frame = collapse_duplicates(raw[list(contract.SOURCE_COLUMNS)])
+
+    problems: dict[int, list[str]] = {}
+    truncated: dict[str, int] = {}
+    converted: dict[str, pd.Series] = {}
+    parsed_messages: list[object] = [None] * len(frame)
+    for column, pg_type in contract.SOURCE_COLUMNS.items():
+        values = normalise_nulls(frame[column])
+        if pg_type in _INT_RANGES:
+            converted[column] = _to_int(values, column, pg_type, problems)
+        elif pg_type == "boolean":
+            converted[column] = _to_bool(values, column, problems)
+        elif pg_type == "timestamp without time zone":
+            converted[column] = _to_timestamp(values, column, problems)
+        elif pg_type == "numeric":
+            converted[column] = _check_numeric(values, column, problems)
+        elif pg_type == "uuid":
+            converted[column] = _check_uuid(values, column, problems)
+        elif pg_type == "jsonb":
+            decoded = _parse_json(values, column, problems)
+            if column == "message_compiled":
+                parsed_messages = decoded
+            converted[column] = values
+        elif pg_type == "text":
+            if column in contract.TEXT_LIMITS:
+                values, count = truncate(values, contract.TEXT_LIMITS[column])
+                if count:
+                    truncated[column] = count
+            converted[column] = values
+        else:  # a type the contract gained without the transform learning it
+            raise ValueError(f"no conversion for {column} ({pg_type})")
+        if column in _REQUIRED:
+            for idx in np.flatnonzero(values.isna().to_numpy()):
+                problems.setdefault(int(idx), []).append(f"{column}: required value missing")
+
+    rejected = [
+        Rejection(
+            conversation_id=_raw_key(frame, "conversation_id", i),
+            inbox_id=_raw_key(frame, "inbox_id", i),
+            reason="; ".join(reasons),
+            raw_row={col: _raw_value(v) for col, v in frame.iloc[i].items()},
+        )
+        for i, reasons in sorted(problems.items())
+    ]
+    good = np.ones(len(frame), dtype=bool)
+    good[list(problems)] = False
+
+    rows = pd.DataFrame(converted).loc[good].reset_index(drop=True)
+    messages = [m for m, ok in zip(parsed_messages, good.tolist()) if ok]
+    rows.insert(0, "tenant_id", pd.array([tenant_id] * len(rows), dtype="Int64"))
+    calendar = calendar_fields(rows["conversation_created_at"], timezone)
+    lead = leads.classify(pd.Series([leads.contact_texts(m) for m in messages], dtype=object), rules)
+    rows = pd.concat([rows, calendar, lead.set_axis(rows.index)], axis=1)
+    return TransformResult(rows=rows[list(contract.TARGET_COLUMNS)], rejected=rejected, truncated=truncated)
+
+
+def _raw_key(frame: pd.DataFrame, column: str, i: int) -> str | None:
+    value = _raw_value(frame[column].iloc[i])
+    return None if value is None or value.strip() in NULL_TOKENS else value.strip()

@@ -1,0 +1,62 @@
+"""Fixtures for the engine's integration tests: a synced-ready pair of databases."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+
+from chatwoot_etl import commands, connections
+
+
+@dataclass
+class Env:
+    analytics_uri: str
+    source_admin_uri: str
+    source_reader_uri: str
+    tenant_ids: list[int]
+
+    def analytics(self) -> psycopg.Connection:
+        return psycopg.connect(self.analytics_uri, autocommit=True)
+
+    def source(self) -> psycopg.Connection:
+        return psycopg.connect(self.source_admin_uri, autocommit=True)
+
+    def cli_env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            connections.env_var(connections.ANALYTICS_CONN_ID): self.analytics_uri,
+            connections.env_var(connections.SOURCE_CONN_ID): self.source_reader_uri,
+            connections.env_var(connections.SOURCE_ADMIN_CONN_ID): self.source_admin_uri,
+        })
+        env.update(extra)
+        return env
+
+    def run_cli(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "chatwoot_etl", *args], env=self.cli_env(**extra_env),
+            capture_output=True, text=True, timeout=300,
+        )
+
+
+@pytest.fixture
+def env(analytics_uri, source_db, conn_env) -> Env:
+    """Fresh analytics + a copy of the seeded source; one tenant per source account, inboxes mapped."""
+    conn_env(analytics=analytics_uri, source=source_db.reader_uri, source_admin=source_db.admin_uri)
+    tenant_ids = commands.register_demo_tenants()
+    return Env(analytics_uri, source_db.admin_uri, source_db.reader_uri, tenant_ids)
+
+
+@pytest.fixture(scope="session")
+def airflow_metadata_uri(create_database) -> str:
+    """A migrated Airflow metadata database (where Variables live), as a SQLAlchemy URI."""
+    uri = create_database("airflow_meta").replace("postgresql://", "postgresql+psycopg://", 1)
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        env={**os.environ, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": uri}, check=True, capture_output=True, timeout=300,
+    )
+    return uri

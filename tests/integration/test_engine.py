@@ -1,0 +1,560 @@
+"""The sync engine against real PostgreSQL: every guarantee, and each defect of the old ETL absent."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+import psycopg
+import pytest
+
+from chatwoot_etl import engine, load, locks, seed, source, transform
+from chatwoot_etl.engine import SyncOptions
+
+pytestmark = pytest.mark.integration
+
+NO_LOOKBACK = timedelta(0)
+
+
+def sync(tenant_id: int, **options) -> engine.SyncResult:
+    return engine.sync_tenant(tenant_id, SyncOptions(**options))
+
+
+def tenant_inboxes(env, tenant_id: int) -> list[int]:
+    with env.analytics() as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT inbox_id FROM inbox_tenant_mapping WHERE tenant_id = %s AND is_active ORDER BY 1", (tenant_id,))]
+
+
+def source_state(env, tenant_id: int) -> dict[int, tuple]:
+    """What the target must hold for the tenant: one row per conversation, latest CSAT winning."""
+    with env.source() as conn:
+        rows = conn.execute(
+            """SELECT DISTINCT ON (conversation_id) conversation_id, conversation_updated_at, status,
+                      csat_response_id, contact_name, t_messages
+               FROM vw_conversations_analytics_final WHERE inbox_id = ANY(%s)
+               ORDER BY conversation_id, csat_created_at DESC NULLS LAST, csat_response_id DESC NULLS LAST""",
+            (tenant_inboxes(env, tenant_id),),
+        ).fetchall()
+    return {r[0]: r[1:] for r in rows}
+
+
+def target_state(env, tenant_id: int) -> dict[int, tuple]:
+    with env.analytics() as conn:
+        rows = conn.execute(
+            """SELECT conversation_id, (conversation_updated_at AT TIME ZONE 'UTC'), status, csat_response_id,
+                      contact_name, t_messages
+               FROM conversations_analytics WHERE tenant_id = %s""", (tenant_id,)).fetchall()
+    return {r[0]: r[1:] for r in rows}
+
+
+def assert_target_equals_source(env, tenant_id: int) -> None:
+    expected, found = source_state(env, tenant_id), target_state(env, tenant_id)
+    assert found.keys() == expected.keys(), (
+        f"missing {sorted(expected.keys() - found.keys())[:10]}, extra {sorted(found.keys() - expected.keys())[:10]}")
+    differing = [k for k in expected if expected[k] != found[k]]
+    assert not differing, f"{len(differing)} rows differ, e.g. {differing[0]}: {expected[differing[0]]} vs {found[differing[0]]}"
+
+
+def control_row(env, execution_id: str) -> dict:
+    with env.analytics() as conn:
+        cur = conn.execute("SELECT * FROM etl_control WHERE execution_id = %s", (execution_id,))
+        return dict(zip([d.name for d in cur.description], cur.fetchone()))
+
+
+def source_now(env) -> datetime:
+    with env.source() as conn:
+        return conn.execute("SELECT (now() AT TIME ZONE 'UTC')::timestamp").fetchone()[0]
+
+
+def test_full_then_incremental_moves_only_changes(env):
+    tenant = env.tenant_ids[0]
+    first = sync(tenant)
+    expected = source_state(env, tenant)
+    assert first.status == "success" and first.inserted == len(expected) and first.updated == 0
+    assert_target_equals_source(env, tenant)
+    row = control_row(env, first.execution_id)
+    assert (row["status"], row["load_type"], row["records_inserted"]) == ("success", "incremental", len(expected))
+    # the watermark is the newest source row, read as UTC (never the host's clock)
+    newest = max(v[0] for v in expected.values())
+    with env.analytics() as conn:
+        stored = conn.execute("SELECT updated_at FROM etl_watermarks WHERE tenant_id = %s", (tenant,)).fetchone()[0]
+    assert stored == newest.replace(tzinfo=timezone.utc)
+
+    again = sync(tenant)
+    assert (again.inserted, again.updated) == (0, 0)
+    assert again.extracted < len(expected) * 0.05  # only the lookback edge is re-read
+
+    with env.source() as conn:
+        activity = seed.add_activity(conn, touch_fraction=0.05, new_conversations=20, seed=7)
+    third = sync(tenant)
+    changed = sum(1 for k, v in source_state(env, tenant).items() if k not in expected or v != expected[k])
+    assert third.inserted + third.updated == changed > 0, activity
+    assert third.extracted < len(expected) * 0.2
+    assert_target_equals_source(env, tenant)
+    assert (sync(tenant).inserted, sync(tenant).updated) == (0, 0)
+
+
+def test_ties_across_chunk_boundaries_lose_nothing(env):
+    tenant = env.tenant_ids[0]
+    inboxes = tenant_inboxes(env, tenant)
+    with env.source() as conn:
+        tie = conn.execute("SELECT (now() AT TIME ZONE 'UTC')::timestamp - interval '1 hour'").fetchone()[0]
+        tied = conn.execute(
+            "UPDATE conversations SET updated_at = %s WHERE id IN (SELECT id FROM conversations "
+            "WHERE inbox_id = ANY(%s) ORDER BY id LIMIT 450)", (tie, inboxes)).rowcount
+    assert tied == 450
+    result = sync(tenant, chunk_size=37, lookback=NO_LOOKBACK)
+    assert result.chunks > 12
+    assert_target_equals_source(env, tenant)
+    # a second tie group, later than the watermark, split over many chunks again
+    with env.source() as conn:
+        later = tie + timedelta(minutes=10)
+        conn.execute("UPDATE conversations SET updated_at = %s, status = 1 WHERE id IN (SELECT id FROM conversations "
+                     "WHERE inbox_id = ANY(%s) ORDER BY id DESC LIMIT 300)", (later, inboxes))
+    second = sync(tenant, chunk_size=29, lookback=NO_LOOKBACK)
+    assert second.extracted >= 300
+    assert_target_equals_source(env, tenant)
+
+
+@pytest.mark.parametrize("lookback, caught", [(timedelta(minutes=5), True), (NO_LOOKBACK, False)])
+def test_late_commit_is_caught_by_the_lookback(env, lookback, caught):
+    """A row whose transaction commits after a later row was synced (Rails sets updated_at before COMMIT)."""
+    tenant = env.tenant_ids[0]
+    inboxes = tenant_inboxes(env, tenant)
+    sync(tenant)
+    with env.source() as conn:
+        early, late = conn.execute(
+            "SELECT id FROM conversations WHERE inbox_id = ANY(%s) ORDER BY id LIMIT 2", (inboxes,)).fetchall()
+    now = source_now(env)
+    slow = psycopg.connect(env.source_admin_uri)  # a transaction that takes its time to commit
+    slow.execute("UPDATE conversations SET updated_at = %s, status = 2 WHERE id = %s", (now - timedelta(seconds=30), early[0]))
+    with env.source() as conn:
+        conn.execute("UPDATE conversations SET updated_at = %s, status = 1 WHERE id = %s", (now - timedelta(seconds=20), late[0]))
+    sync(tenant, lookback=lookback)  # sees the later row, not yet the early one
+    slow.commit()
+    slow.close()
+    sync(tenant, lookback=lookback)
+    assert (target_state(env, tenant)[early[0]][1] == 2) is caught
+    if caught:
+        assert_target_equals_source(env, tenant)
+
+
+def test_rows_updated_during_a_run_are_neither_lost_nor_doubled(env):
+    tenant = env.tenant_ids[0]
+    inboxes = tenant_inboxes(env, tenant)
+    writer = psycopg.connect(env.source_admin_uri, autocommit=True)
+
+    def concurrent_writer(chunk: int, result) -> None:
+        if chunk == 1:  # rows already read and rows not read yet, moved to "now" by the application
+            writer.execute(
+                "UPDATE conversations SET updated_at = (now() AT TIME ZONE 'UTC'), status = 3 "
+                "WHERE id IN (SELECT id FROM conversations WHERE inbox_id = ANY(%s) ORDER BY updated_at, id LIMIT 40) "
+                "OR id IN (SELECT id FROM conversations WHERE inbox_id = ANY(%s) ORDER BY updated_at DESC LIMIT 40)",
+                (inboxes, inboxes))
+
+    engine.sync_tenant(tenant, SyncOptions(chunk_size=100), on_chunk_committed=concurrent_writer)
+    writer.close()
+    sync(tenant)
+    assert_target_equals_source(env, tenant)
+    with env.analytics() as conn:
+        total, distinct = conn.execute(
+            "SELECT count(*), count(DISTINCT conversation_id) FROM conversations_analytics").fetchone()
+    assert total == distinct
+
+
+CRASHING_SYNC = textwrap.dedent("""
+    import os, signal, sys
+    from datetime import timedelta
+    from chatwoot_etl import engine
+
+    tenant, crash_after, chunk_size = (int(a) for a in sys.argv[1:4])
+
+    def die(chunk, result):
+        if chunk == crash_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    engine.sync_tenant(tenant, engine.SyncOptions(chunk_size=chunk_size, lookback=timedelta(0)), on_chunk_committed=die)
+""")
+
+
+def test_crash_after_chunk_k_resumes_exactly_there(env):
+    tenant, chunk_size, crash_after = env.tenant_ids[0], 50, 3
+    with env.source() as conn:  # a tie group straddling the crash point too
+        conn.execute("UPDATE conversations SET updated_at = '2026-10-01 12:00:00' WHERE id IN (SELECT id FROM "
+                     "conversations WHERE inbox_id = ANY(%s) ORDER BY updated_at, id LIMIT 300)",
+                     (tenant_inboxes(env, tenant),))
+    killed = subprocess.run([sys.executable, "-c", CRASHING_SYNC, str(tenant), str(crash_after), str(chunk_size)],
+                            env=env.cli_env(), capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    with env.analytics() as conn:
+        dead = conn.execute("SELECT execution_id, status, chunks_committed FROM etl_control WHERE tenant_id = %s",
+                            (tenant,)).fetchone()
+        written = conn.execute("SELECT count(*) FROM conversations_analytics WHERE tenant_id = %s", (tenant,)).fetchone()[0]
+        mark = conn.execute("SELECT updated_at, conversation_id FROM etl_watermarks WHERE tenant_id = %s",
+                            (tenant,)).fetchone()
+    assert dead[1:] == ("running", crash_after)
+    assert 0 < written <= crash_after * chunk_size
+    # the target holds exactly the rows up to the watermark: nothing after it, nothing before it missing
+    keys = sorted((v[0].replace(tzinfo=timezone.utc), k) for k, v in source_state(env, tenant).items())
+    assert written == sum(1 for key in keys if key <= (mark[0], mark[1]))
+
+    resumed = sync(tenant, chunk_size=chunk_size, lookback=NO_LOOKBACK)
+    assert resumed.extracted == sum(1 for key in keys if key > (mark[0], mark[1])) + (
+        resumed.extracted - resumed.inserted - resumed.updated - resumed.unchanged)  # duplicate view rows collapse
+    assert resumed.updated == 0 and resumed.inserted == len(keys) - written
+    assert_target_equals_source(env, tenant)
+    old = control_row(env, str(dead[0]))
+    assert old["status"] == "failed" and old["error_message"].startswith("abandoned")
+
+
+def test_second_sync_of_a_tenant_is_refused_while_the_lock_is_held(env):
+    tenant = env.tenant_ids[0]
+    holder = psycopg.connect(env.analytics_uri, autocommit=True)
+    holder.execute("SET application_name = 'someone-else'")
+    assert holder.execute("SELECT pg_try_advisory_lock(%s, %s)", locks.lock_key(tenant)).fetchone()[0]
+    refused = env.run_cli("sync", "--tenant", str(tenant))
+    assert refused.returncode == 2, refused.stderr[-2000:]
+    assert "someone-else" in refused.stderr and f"pid {holder.info.backend_pid}" in refused.stderr
+    # another tenant is not blocked
+    other = env.run_cli("sync", "--tenant", str(env.tenant_ids[1]))
+    assert other.returncode == 0, other.stderr[-2000:]
+    holder.close()  # a dead holder's lock goes with its connection
+    assert env.run_cli("sync", "--tenant", str(tenant)).returncode == 0
+    with env.analytics() as conn:
+        statuses = [r[0] for r in conn.execute(
+            "SELECT status FROM etl_control WHERE tenant_id = %s ORDER BY started_at", (tenant,))]
+    assert statuses == ["refused", "success"]
+    assert_target_equals_source(env, tenant)
+
+
+SLOW_SYNC = textwrap.dedent("""
+    import sys, time
+    from chatwoot_etl import engine
+    tenant = int(sys.argv[1])
+    engine.sync_tenant(tenant, engine.SyncOptions(chunk_size=100), on_chunk_committed=lambda i, r: time.sleep(0.3))
+""")
+
+
+def test_two_syncs_at_once_one_runs_the_other_exits_2_and_other_tenants_run_in_parallel(env):
+    first, second = env.tenant_ids[:2]
+    slow = subprocess.Popen([sys.executable, "-c", SLOW_SYNC, str(first)], env=env.cli_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    parallel = subprocess.Popen([sys.executable, "-c", SLOW_SYNC, str(second)], env=env.cli_env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    with env.analytics() as conn:
+        while not conn.execute("SELECT 1 FROM etl_control WHERE tenant_id = %s AND status = 'running'",
+                               (first,)).fetchone():
+            assert time.monotonic() < deadline and slow.poll() is None, "the first sync never started"
+            time.sleep(0.05)
+    competing = env.run_cli("sync", "--tenant", str(first))
+    assert slow.wait(timeout=300) == 0, slow.stderr.read()[-2000:]
+    assert parallel.wait(timeout=300) == 0, parallel.stderr.read()[-2000:]
+    assert competing.returncode == 2, competing.stderr[-2000:]
+    assert "chatwoot_etl:sync:tenant=" in competing.stderr
+    for tenant in (first, second):
+        assert_target_equals_source(env, tenant)
+    with env.analytics() as conn:
+        assert conn.execute("SELECT count(*) = count(DISTINCT conversation_id) FROM conversations_analytics").fetchone()[0]
+        runs = conn.execute("SELECT status, count(*) FROM etl_control WHERE tenant_id = %s GROUP BY 1 ORDER BY 1",
+                            (first,)).fetchall()
+    assert runs == [("refused", 1), ("success", 1)]
+
+
+def test_new_inbox_gets_its_whole_history(env):
+    tenant = env.tenant_ids[0]
+    inbox = tenant_inboxes(env, tenant)[-1]
+    with env.analytics() as conn:
+        conn.execute("UPDATE inbox_tenant_mapping SET is_active = false WHERE inbox_id = %s", (inbox,))
+    sync(tenant)
+    assert not any(True for _ in [] ) and inbox not in _target_inboxes(env, tenant)
+    with env.analytics() as conn:  # mapped later: its old conversations are all behind the watermark
+        conn.execute("UPDATE inbox_tenant_mapping SET is_active = true WHERE inbox_id = %s", (inbox,))
+    result = sync(tenant)
+    assert result.history_inboxes == [inbox] and result.inserted > 0
+    assert_target_equals_source(env, tenant)
+    assert sync(tenant).history_inboxes == []
+
+
+def _target_inboxes(env, tenant):
+    with env.analytics() as conn:
+        return {r[0] for r in conn.execute(
+            "SELECT DISTINCT inbox_id FROM conversations_analytics WHERE tenant_id = %s", (tenant,))}
+
+
+def test_moved_inbox_moves_its_rows_and_never_leaves_them_under_two_tenants(env):
+    first, second = env.tenant_ids[:2]
+    sync(first), sync(second)
+    inbox = tenant_inboxes(env, first)[0]
+    with env.analytics() as conn:
+        moving = conn.execute("SELECT count(*) FROM conversations_analytics WHERE inbox_id = %s", (inbox,)).fetchone()[0]
+        conn.execute("UPDATE inbox_tenant_mapping SET tenant_id = %s WHERE inbox_id = %s", (second, inbox))
+    result = sync(second)
+    assert result.moved_in == moving > 0
+    assert inbox in _target_inboxes(env, second) and inbox not in _target_inboxes(env, first)
+    sync(first)
+    for tenant in (first, second):
+        assert_target_equals_source(env, tenant)
+
+
+def test_unmapped_inbox_is_reported_not_refreshed_and_removed_by_full_refresh(env):
+    tenant = env.tenant_ids[0]
+    sync(tenant)
+    inbox = tenant_inboxes(env, tenant)[0]
+    with env.analytics() as conn:
+        kept = conn.execute("SELECT count(*) FROM conversations_analytics WHERE inbox_id = %s", (inbox,)).fetchone()[0]
+        conn.execute("UPDATE inbox_tenant_mapping SET is_active = false WHERE inbox_id = %s", (inbox,))
+    with env.source() as conn:
+        conn.execute("UPDATE conversations SET status = 1, updated_at = (now() AT TIME ZONE 'UTC') - interval '1 minute' "
+                     "WHERE inbox_id = %s", (inbox,))
+    result = sync(tenant)
+    assert result.unmapped_inbox_rows == {inbox: kept}
+    assert control_row(env, result.execution_id)["error_details"]["unmapped_inbox_rows"] == {str(inbox): kept}
+    assert result.extracted == 0 or inbox not in _target_inboxes(env, tenant) or result.updated == 0
+    full = sync(tenant, mode="full_refresh")
+    assert full.deleted == kept and inbox not in _target_inboxes(env, tenant)
+    assert_target_equals_source(env, tenant)
+
+
+def test_full_refresh_removes_conversations_deleted_in_the_source(env):
+    tenant = env.tenant_ids[0]
+    sync(tenant)
+    with env.source() as conn:
+        gone = [r[0] for r in conn.execute(
+            "DELETE FROM conversations WHERE id IN (SELECT id FROM conversations WHERE inbox_id = ANY(%s) "
+            "ORDER BY id LIMIT 5) RETURNING id", (tenant_inboxes(env, tenant),))]
+    assert sync(tenant).deleted == 0  # incremental never deletes
+    full = sync(tenant, mode="full_refresh")
+    assert full.deleted == 5 and full.inserted == 0
+    assert not set(gone) & set(target_state(env, tenant))
+    assert_target_equals_source(env, tenant)
+
+
+def test_duplicate_view_rows_collapse_to_the_latest_csat_even_across_chunks(env):
+    """The view repeats a conversation per CSAT answer; a chunk boundary falls between the two rows."""
+    with env.source() as conn:
+        inbox = conn.execute("SELECT inbox_id FROM vw_conversations_analytics_final "
+                             "GROUP BY conversation_id, inbox_id HAVING count(*) > 1 LIMIT 1").fetchone()[0]
+    with env.analytics() as conn:
+        tenant = conn.execute("SELECT tenant_id FROM inbox_tenant_mapping WHERE inbox_id = %s", (inbox,)).fetchone()[0]
+    with env.source() as conn:
+        positions = [r[0] for r in conn.execute(
+            """SELECT position FROM (
+                   SELECT row_number() OVER (ORDER BY conversation_updated_at, conversation_id,
+                                             csat_created_at NULLS FIRST, csat_response_id NULLS FIRST) AS position,
+                          conversation_id, lead(conversation_id) OVER (ORDER BY conversation_updated_at,
+                          conversation_id, csat_created_at NULLS FIRST, csat_response_id NULLS FIRST) AS next_id
+                   FROM vw_conversations_analytics_final WHERE inbox_id = ANY(%s)) AS ordered
+               WHERE conversation_id = next_id ORDER BY position""", (tenant_inboxes(env, tenant),))]
+    assert positions, "the seeded source must contain the two-CSAT quirk for this tenant"
+    result = sync(tenant, chunk_size=positions[0])  # cut blindly, the pair would straddle chunks 1 and 2
+    assert result.chunks >= 2
+    assert result.extracted - (result.inserted + result.updated + result.unchanged) == len(positions)
+    assert_target_equals_source(env, tenant)
+
+
+def test_schema_drift_stops_the_run_before_anything_is_written(env):
+    tenant = env.tenant_ids[0]
+    with env.source() as conn:
+        columns = [r[0] for r in conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = 'vw_conversations_analytics_final'::regclass "
+            "AND attnum > 0 ORDER BY attnum")]
+        conn.execute("ALTER VIEW vw_conversations_analytics_final RENAME TO vw_deployed")
+        select = ", ".join("status::text AS status" if c == "status" else c for c in columns if c != "contact_name")
+        conn.execute(f"CREATE VIEW vw_conversations_analytics_final AS SELECT {select}, 1 AS brand_new FROM vw_deployed")
+        conn.execute("GRANT SELECT ON vw_conversations_analytics_final TO chatwoot_reader")
+    with pytest.raises(source.ContractDrift) as drift:
+        sync(tenant)
+    message = str(drift.value)
+    assert "missing column contact_name (text)" in message
+    assert "column status: expected integer, found text" in message
+    assert "extra column brand_new (ignored)" in message
+    assert target_state(env, tenant) == {}
+    with env.analytics() as conn:
+        assert conn.execute("SELECT count(*) FROM etl_watermarks").fetchone()[0] == 0
+        status, error = conn.execute("SELECT status, error_message FROM etl_control WHERE tenant_id = %s",
+                                     (tenant,)).fetchone()
+    assert status == "failed" and "contact_name" in error
+    assert env.run_cli("sync", "--tenant", str(tenant)).returncode == 1
+
+
+def test_only_extra_columns_are_logged_and_ignored(env, caplog):
+    tenant = env.tenant_ids[0]
+    with env.source() as conn:
+        conn.execute("ALTER VIEW vw_conversations_analytics_final RENAME TO vw_deployed")
+        conn.execute("CREATE VIEW vw_conversations_analytics_final AS SELECT *, 'x'::text AS brand_new FROM vw_deployed")
+        conn.execute("GRANT SELECT ON vw_conversations_analytics_final TO chatwoot_reader")
+    with caplog.at_level("INFO", logger="chatwoot_etl.engine"):
+        assert sync(tenant).status == "success"
+    assert "event=source_extra_columns_ignored" in caplog.text and "brand_new" in caplog.text
+    assert_target_equals_source(env, tenant)
+
+
+def _wrap_view_with_bad_values(env, replacements: dict[int, dict[str, str]]) -> None:
+    """Serve some conversations with impossible values, as a broken source would (same column types)."""
+    with env.source() as conn:
+        columns = [r[0] for r in conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = 'vw_conversations_analytics_final'::regclass "
+            "AND attnum > 0 ORDER BY attnum")]
+        conn.execute("ALTER VIEW vw_conversations_analytics_final RENAME TO vw_deployed")
+        parts = [f"SELECT * FROM vw_deployed WHERE conversation_id <> ALL (ARRAY{sorted(replacements)})"]
+        for conversation_id, values in replacements.items():
+            select = ", ".join(f"{values[c]} AS {c}" if c in values else c for c in columns)
+            parts.append(f"SELECT {select} FROM vw_deployed WHERE conversation_id = {conversation_id}")
+        conn.execute("CREATE VIEW vw_conversations_analytics_final AS " + " UNION ALL ".join(parts))
+        conn.execute("GRANT SELECT ON vw_conversations_analytics_final TO chatwoot_reader")
+
+
+def test_bad_rows_are_quarantined_and_the_rest_loads(env):
+    tenant = env.tenant_ids[0]
+    inboxes = tenant_inboxes(env, tenant)
+    with env.source() as conn:
+        bad_created, bad_updated, far_future, long_name = [r[0] for r in conn.execute(
+            "SELECT id FROM conversations WHERE inbox_id = ANY(%s) ORDER BY id LIMIT 4", (inboxes,))]
+        conn.execute("UPDATE contacts SET name = repeat('Ã', 400) WHERE id = (SELECT contact_id FROM conversations "
+                     "WHERE id = %s)", (long_name,))
+    expected = source_state(env, tenant)
+    _wrap_view_with_bad_values(env, {
+        bad_created: {"conversation_created_at": "'infinity'::timestamp"},
+        bad_updated: {"conversation_updated_at": "'infinity'::timestamp"},
+        far_future: {"last_activity_at": "'294270-01-01 00:00:00'::timestamp"},
+    })
+    result = sync(tenant)
+    assert result.status == "success" and result.failed == 3
+    assert result.truncated.get("contact_name", 0) >= 1
+    row = control_row(env, result.execution_id)
+    assert row["records_failed"] == 3 and "quarantined" in row["error_message"]
+    with env.analytics() as conn:
+        quarantined = {r[0]: (r[1], r[2]) for r in conn.execute(
+            "SELECT conversation_id, reason, raw_row FROM etl_quarantine WHERE tenant_id = %s", (tenant,))}
+        name = conn.execute("SELECT contact_name FROM conversations_analytics WHERE conversation_id = %s",
+                            (long_name,)).fetchone()[0]
+    assert set(quarantined) == {str(bad_created), str(bad_updated), str(far_future)}
+    assert "conversation_created_at" in quarantined[str(bad_created)][0]
+    assert quarantined[str(bad_created)][1]["conversation_created_at"] == "infinity"
+    assert "conversation_updated_at" in quarantined[str(bad_updated)][0]
+    assert "last_activity_at" in quarantined[str(far_future)][0]
+    assert name == "Ã" * 255
+    loaded = target_state(env, tenant)
+    assert set(loaded) == set(expected) - {bad_created, bad_updated, far_future}
+    # the watermark never moves past a row that was not written: it is the newest good row
+    with env.analytics() as conn:
+        mark = conn.execute("SELECT updated_at FROM etl_watermarks WHERE tenant_id = %s", (tenant,)).fetchone()[0]
+    assert mark == max(v[0] for v in loaded.values()).replace(tzinfo=timezone.utc)
+
+
+def test_rows_the_database_rejects_are_isolated_and_the_rest_of_the_chunk_loads(env):
+    tenant = env.tenant_ids[0]
+    window = source.ExtractWindow((), tuple(tenant_inboxes(env, tenant)), source.BEGINNING, source_now(env))
+    with psycopg.connect(env.source_reader_uri) as src:
+        raw = next(source.stream_frames(src, window, chunk_size=6))
+    rows = transform.transform_chunk(raw, tenant_id=tenant).rows.reset_index(drop=True)
+    rows["ai_probability_score"] = pd.array([10, 150, 20, 30, -1, 40][: len(rows)], dtype="Int64")  # 150, -1 violate CHECK
+    with env.analytics() as conn:
+        load.ensure_staging(conn)
+        with conn.transaction():
+            counts = load.write_chunk(conn, rows)
+        scores = dict(conn.execute("SELECT conversation_id, ai_probability_score FROM conversations_analytics").fetchall())
+    assert counts.failed == 2 and counts.inserted == len(rows) - 2
+    assert all("ai_probability_score" in r["reason"] for r in counts.rejected)
+    expected = {int(cid): int(score) for cid, score in zip(rows["conversation_id"], rows["ai_probability_score"])
+                if 0 <= score <= 100}
+    assert scores == expected
+
+
+def test_tenant_without_active_inbox_ends_cleanly(env):
+    with env.analytics() as conn:
+        conn.execute("INSERT INTO tenants (name, slug, account_id) VALUES ('Empty', 'empty', 999) RETURNING id")
+        tenant = conn.execute("SELECT id FROM tenants WHERE slug = 'empty'").fetchone()[0]
+    result = sync(tenant)
+    assert result.status == "success" and result.extracted == 0
+    assert "no active inbox" in control_row(env, result.execution_id)["error_message"]
+
+
+def test_window_mode_resyncs_a_window_and_never_moves_the_watermark(env):
+    tenant = env.tenant_ids[0]
+    sync(tenant)
+    with env.analytics() as conn:
+        before = conn.execute("SELECT updated_at, conversation_id FROM etl_watermarks WHERE tenant_id = %s",
+                              (tenant,)).fetchone()
+        conn.execute("DELETE FROM conversations_analytics WHERE tenant_id = %s AND "
+                     "conversation_updated_at >= '2026-09-01' AND conversation_updated_at < '2026-10-01'", (tenant,))
+    window = sync(tenant, mode="window", since=datetime(2026, 9, 1, tzinfo=timezone.utc),
+                  until=datetime(2026, 10, 1, tzinfo=timezone.utc))
+    assert window.inserted > 0 and window.updated == 0
+    assert_target_equals_source(env, tenant)
+    with env.analytics() as conn:
+        after = conn.execute("SELECT updated_at, conversation_id FROM etl_watermarks WHERE tenant_id = %s",
+                             (tenant,)).fetchone()
+    assert after == before
+    assert control_row(env, window.execution_id)["load_type"] == "window"
+
+
+def test_upper_bound_is_the_source_clock_not_the_host_clock(env):
+    """The old ETL compared naive São Paulo host time with naive UTC: a 3-hour blind spot."""
+    tenant = env.tenant_ids[0]
+    sync(tenant)
+    with env.source() as conn:
+        fresh = conn.execute(
+            "UPDATE conversations SET updated_at = (now() AT TIME ZONE 'UTC') - interval '1 minute', status = 1 "
+            "WHERE id = (SELECT min(id) FROM conversations WHERE inbox_id = ANY(%s)) RETURNING id",
+            (tenant_inboxes(env, tenant),)).fetchone()[0]
+    done = env.run_cli("sync", "--tenant", str(tenant), TZ="America/Sao_Paulo")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert target_state(env, tenant)[fresh][1] == 1
+
+
+def test_variable_mirror_rewind_is_honoured_and_a_forward_edit_refused(env, airflow_metadata_uri):
+    tenant = env.tenant_ids[0]
+    key = f"chatwoot_sync_watermark_tenant_{tenant}"
+    meta = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_metadata_uri}
+
+    def variable() -> str:
+        done = subprocess.run([sys.executable, "-m", "airflow", "variables", "get", key],
+                              env=env.cli_env(**meta), capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout.strip().splitlines()[-1]
+
+    def set_variable(value: str) -> None:
+        subprocess.run([sys.executable, "-m", "airflow", "variables", "set", key, value],
+                       env=env.cli_env(**meta), check=True, capture_output=True, timeout=120)
+
+    def database_mark() -> dict:
+        with env.analytics() as conn:
+            moment, conversation = conn.execute(
+                "SELECT updated_at, conversation_id FROM etl_watermarks WHERE tenant_id = %s", (tenant,)).fetchone()
+        return {"updated_at": moment.isoformat(), "conversation_id": conversation}
+
+    def last_run() -> dict:
+        with env.analytics() as conn:
+            return conn.execute("SELECT error_details, records_extracted FROM etl_control WHERE tenant_id = %s "
+                                "ORDER BY started_at DESC LIMIT 1", (tenant,)).fetchone()
+
+    assert env.run_cli("sync", "--tenant", str(tenant), **meta).returncode == 0
+    synced = database_mark()
+    assert json.loads(variable()) == synced
+
+    # an operator rewinds the Variable to an earlier point: honoured and recorded
+    set_variable(json.dumps({"updated_at": "2026-10-01T00:00:00+00:00", "conversation_id": 0}))
+    assert env.run_cli("sync", "--tenant", str(tenant), **meta).returncode == 0
+    details, extracted = last_run()
+    assert details["rewind"]["to"] == json.dumps({"updated_at": "2026-10-01T00:00:00+00:00", "conversation_id": 0})
+    newer = sum(1 for v in source_state(env, tenant).values() if v[0] >= datetime(2026, 10, 1))
+    assert extracted >= newer > 0
+    assert database_mark() == synced and json.loads(variable()) == synced
+
+    # a later value, or garbage, is refused with a warning and repaired
+    for edit in (json.dumps({"updated_at": "2030-01-01T00:00:00+00:00", "conversation_id": 1}), "not json"):
+        set_variable(edit)
+        done = env.run_cli("sync", "--tenant", str(tenant), **meta)
+        assert done.returncode == 0 and "event=variable_refused" in done.stderr
+        details, extracted = last_run()
+        assert "variable_refused" in details and extracted < newer
+        assert database_mark() == synced and json.loads(variable()) == synced
