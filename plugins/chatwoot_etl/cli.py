@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     emb = commands.add_parser("embedded", help="the embedded PostgreSQL under .local/")
     emb.add_argument("action", choices=["start", "stop", "env"])
+
+    from chatwoot_etl import cli_admin
+
+    cli_admin.register(commands)
     return parser
 
 
@@ -161,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_sync(args)
     if args.command == "status":
         return cmd_status(args)
+    from chatwoot_etl import cli_admin
+
+    if args.command in cli_admin.COMMANDS:
+        return cli_admin.run(args)
     if args.command == "demo":
         rows = commands.demo()
         print_table(rows)
