@@ -12,9 +12,9 @@ Order of a run:
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -206,26 +206,23 @@ def sync_tenant(
     try:
         tenant = runs.load_tenant(analytics, tenant_id)
         try:
-            zoneinfo.ZoneInfo(tenant.timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ConfigurationError(f"tenant {tenant_id}: unknown time zone {tenant.timezone!r}") from exc
-        rules = leads.load_rules(tenant.lead_rules)
+            transform.check_timezone(tenant.timezone)
+            rules = leads.load_rules(tenant.lead_rules)
+        except ValueError as exc:  # a bad tenants.timezone or tenants.lead_rules override
+            raise ConfigurationError(f"tenant {tenant_id}: {exc}") from exc
         log = log.bind(slug=tenant.slug)
-        try:
-            lock = locks.tenant_lock(analytics, tenant_id, options.lock_wait.total_seconds())
-            lock.__enter__()
-        except locks.LockRefused as exc:
-            holder = exc.holder.__dict__ if exc.holder else None
-            runs.record_refused(analytics, tenant_id=tenant_id, execution_id=execution_id,
-                                load_type=LOAD_TYPES[options.mode], triggered_by=options.triggered_by,
-                                reason=str(exc), details={"lock_holder": holder})
-            log.warning("lock_refused", holder=exc.holder.describe() if exc.holder else None)
-            result.status, result.message = "refused", str(exc)
-            raise
-        try:
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(locks.tenant_lock(analytics, tenant_id, options.lock_wait.total_seconds()))
+            except locks.LockRefused as exc:
+                holder = exc.holder.__dict__ if exc.holder else None
+                runs.record_refused(analytics, tenant_id=tenant_id, execution_id=execution_id,
+                                    load_type=LOAD_TYPES[options.mode], triggered_by=options.triggered_by,
+                                    reason=str(exc), details={"lock_holder": holder})
+                log.warning("lock_refused", holder=exc.holder.describe() if exc.holder else None)
+                result.status, result.message = "refused", str(exc)
+                raise
             _run_locked(analytics, tenant, options, result, rules, variables, on_chunk_committed, log)
-        finally:
-            lock.__exit__(None, None, None)
     finally:
         analytics.close()
         result.duration_seconds = time.monotonic() - started

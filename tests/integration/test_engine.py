@@ -558,3 +558,18 @@ def test_variable_mirror_rewind_is_honoured_and_a_forward_edit_refused(env, airf
         details, extracted = last_run()
         assert "variable_refused" in details and extracted < newer
         assert database_mark() == synced and json.loads(variable()) == synced
+
+
+@pytest.mark.parametrize("column, value, message", [
+    ("timezone", "Mars/Olympus_Mons", "invalid time zone 'Mars/Olympus_Mons'"),
+    ("lead_rules", '{"no_such_rule": []}', "no_such_rule"),
+])
+def test_bad_tenant_configuration_fails_clearly_before_any_work(env, column, value, message):
+    tenant = env.tenant_ids[0]
+    with env.analytics() as conn:
+        conn.execute(f"UPDATE tenants SET {column} = %s WHERE id = %s", (value, tenant))
+    with pytest.raises(engine.ConfigurationError, match=message):
+        sync(tenant)
+    assert target_state(env, tenant) == {}
+    done = env.run_cli("sync", "--tenant", str(tenant))
+    assert done.returncode == 1 and f"tenant {tenant}" in done.stderr and message.split("'")[0] in done.stderr
