@@ -234,27 +234,35 @@ def test_second_sync_of_a_tenant_is_refused_while_the_lock_is_held(env):
     assert_target_equals_source(env, tenant)
 
 
-SLOW_SYNC = textwrap.dedent("""
-    import sys, time
+HELD_SYNC = textwrap.dedent("""
+    import os, sys, time
     from chatwoot_etl import engine
-    tenant = int(sys.argv[1])
-    engine.sync_tenant(tenant, engine.SyncOptions(chunk_size=100), on_chunk_committed=lambda i, r: time.sleep(0.3))
+    tenant, release = int(sys.argv[1]), sys.argv[2]
+
+    def hold(chunk, result):  # keep the run (and its lock) alive until the test says so
+        deadline = time.monotonic() + 120
+        while chunk == 1 and not os.path.exists(release) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    engine.sync_tenant(tenant, engine.SyncOptions(chunk_size=100), on_chunk_committed=hold)
 """)
 
 
-def test_two_syncs_at_once_one_runs_the_other_exits_2_and_other_tenants_run_in_parallel(env):
+def test_two_syncs_at_once_one_runs_the_other_exits_2_and_other_tenants_run_in_parallel(env, tmp_path):
     first, second = env.tenant_ids[:2]
-    slow = subprocess.Popen([sys.executable, "-c", SLOW_SYNC, str(first)], env=env.cli_env(),
+    release = tmp_path / "release"
+    slow = subprocess.Popen([sys.executable, "-c", HELD_SYNC, str(first), str(release)], env=env.cli_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    parallel = subprocess.Popen([sys.executable, "-c", SLOW_SYNC, str(second)], env=env.cli_env(),
+    parallel = subprocess.Popen([sys.executable, "-c", HELD_SYNC, str(second), str(release)], env=env.cli_env(),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    with env.analytics() as conn:
-        while not conn.execute("SELECT 1 FROM etl_control WHERE tenant_id = %s AND status = 'running'",
-                               (first,)).fetchone():
-            assert time.monotonic() < deadline and slow.poll() is None, "the first sync never started"
+    with env.analytics() as conn:  # both hold their tenant's lock, mid-run, at the same time
+        while conn.execute("SELECT count(*) FROM etl_control WHERE status = 'running' AND chunks_committed >= 1"
+                           ).fetchone()[0] < 2:
+            assert time.monotonic() < deadline and slow.poll() is None, "the syncs never started"
             time.sleep(0.05)
     competing = env.run_cli("sync", "--tenant", str(first))
+    release.touch()
     assert slow.wait(timeout=300) == 0, slow.stderr.read()[-2000:]
     assert parallel.wait(timeout=300) == 0, parallel.stderr.read()[-2000:]
     assert competing.returncode == 2, competing.stderr[-2000:]
@@ -573,3 +581,15 @@ def test_bad_tenant_configuration_fails_clearly_before_any_work(env, column, val
     assert target_state(env, tenant) == {}
     done = env.run_cli("sync", "--tenant", str(tenant))
     assert done.returncode == 1 and f"tenant {tenant}" in done.stderr and message.split("'")[0] in done.stderr
+
+
+def test_a_lock_with_the_same_key_in_another_database_does_not_block(env, create_database):
+    tenant = env.tenant_ids[0]
+    elsewhere = psycopg.connect(create_database("other_analytics"), autocommit=True)
+    assert elsewhere.execute("SELECT pg_try_advisory_lock(%s, %s)", locks.lock_key(tenant)).fetchone()[0]
+    try:
+        assert sync(tenant).status == "success"
+        with env.analytics() as conn:
+            assert locks.find_holder(conn, tenant) is None
+    finally:
+        elsewhere.close()

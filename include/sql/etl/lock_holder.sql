@@ -14,6 +14,7 @@ LEFT JOIN LATERAL (
     LIMIT 1
 ) AS r ON true
 WHERE l.locktype = 'advisory'
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())  -- locks are per database
   AND l.granted
   AND l.classid::bigint = %(namespace)s
   AND l.objid::bigint = %(key)s
