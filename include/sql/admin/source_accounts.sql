@@ -1,0 +1,1 @@
+SELECT id AS account_id, name FROM accounts ORDER BY id;

@@ -1,0 +1,1 @@
+SELECT id, slug FROM tenants WHERE account_id = %(account_id)s;
