@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     emb = commands.add_parser("embedded", help="the embedded PostgreSQL under .local/")
     emb.add_argument("action", choices=["start", "stop", "env"])
 
+    reg = commands.add_parser("registry", help="the tenant registry snapshot the Airflow DAG files read")
+    reg.add_argument("action", choices=["refresh", "show"],
+                     help="refresh: rewrite it from tenants / inbox_tenant_mapping; show: print it")
+
     from chatwoot_etl import cli_admin
 
     cli_admin.register(commands)
@@ -142,18 +146,34 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_registry_show() -> int:
+    from chatwoot_etl import registry
+
+    snapshot = registry.read()
+    print(f"# {registry.snapshot_path()} ({snapshot.origin}, generated {snapshot.generated_at})")
+    print_table([{"dag_id": t.dag_id, "name": t.name, "slug": t.slug, "timezone": t.timezone,
+                  "schedule": t.schedule or f"default ({registry.default_schedule()})",
+                  "inboxes": ",".join(map(str, t.inboxes))} for t in snapshot.tenants])
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("AIRFLOW_HOME", str(LOCAL_DIR / "airflow"))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-    from chatwoot_etl import logs
+    from chatwoot_etl import connections
+
+    # The embedded default also points Airflow at its metadata database (where the watermark
+    # Variables live): that must happen before Airflow is imported, which reads its config once.
+    offline = args.command == "embedded" or (args.command == "registry" and args.action == "show")
+    where = None if offline else connections.ensure_connections()
+    from chatwoot_etl import commands, logs
 
     logs.configure(args.log_level)
-    from chatwoot_etl import commands, connections
-
     if args.command == "embedded":
         return commands.embedded(args.action)
-    where = connections.ensure_connections()
+    if args.command == "registry" and args.action == "show":
+        return cmd_registry_show()
     if args.command == "migrate":
         applied = commands.migrate()
         print(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'} [{where}]")
@@ -169,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command in cli_admin.COMMANDS:
         return cli_admin.run(args)
+    if args.command == "registry":
+        print(json.dumps(commands.refresh_registry(), indent=2))
+        return EXIT_OK
     if args.command == "demo":
         rows = commands.demo()
         print_table(rows)

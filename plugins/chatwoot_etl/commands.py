@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from chatwoot_etl import connections, migrations
@@ -85,21 +87,21 @@ def register_demo_tenants() -> list[int]:
             "SELECT a.id, a.name, i.id, i.name, i.channel_type FROM accounts a JOIN inboxes i ON i.account_id = a.id "
             "ORDER BY a.id, i.id"
         ).fetchall()
-    tenant_ids: list[int] = []
+    tenants: dict[int, int] = {}  # account_id -> tenant_id
     with connections.connect(connections.ANALYTICS_CONN_ID, application_name="chatwoot_etl:demo") as conn:
         for account_id, account_name, inbox_id, inbox_name, channel_type in inboxes:
-            tenant_id = conn.execute(
-                sql_text("etl/register_demo_tenant.sql"),
-                {"name": account_name, "slug": f"demo-{account_id}", "account_id": account_id},
-            ).fetchone()[0]
+            if account_id not in tenants:
+                tenants[account_id] = conn.execute(
+                    sql_text("etl/register_demo_tenant.sql"),
+                    {"name": account_name, "slug": f"demo-{account_id}", "account_id": account_id},
+                ).fetchone()[0]
             conn.execute(
                 sql_text("etl/map_demo_inbox.sql"),
-                {"inbox_id": inbox_id, "tenant_id": tenant_id, "inbox_name": inbox_name, "channel_type": channel_type},
+                {"inbox_id": inbox_id, "tenant_id": tenants[account_id], "inbox_name": inbox_name,
+                 "channel_type": channel_type},
             )
-            if tenant_id not in tenant_ids:
-                tenant_ids.append(tenant_id)
         conn.commit()
-    return tenant_ids
+    return list(tenants.values())
 
 
 def ensure_airflow_metadata() -> None:
@@ -107,9 +109,56 @@ def ensure_airflow_metadata() -> None:
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
 
 
+SOURCE_POOL_SLOTS = 4
+
+
+def airflow_env() -> dict[str, str]:
+    """The environment Airflow subprocesses need: this project's DAGs, registry and connections."""
+    from chatwoot_etl import registry
+    from chatwoot_etl.paths import PROJECT_DIR
+
+    env = dict(os.environ)
+    env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(PROJECT_DIR / "dags"))
+    env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    env.setdefault(registry.ENV_PATH, str(registry.snapshot_path()))
+    return env
+
+
+def run_airflow(*args: str, timeout: float = 600, log_file: Path | None = None) -> subprocess.CompletedProcess:
+    """`airflow <args>` in a subprocess; its output goes to log_file when given."""
+    command = [sys.executable, "-m", "airflow", *args]
+    if log_file is None:
+        return subprocess.run(command, env=airflow_env(), capture_output=True, text=True, timeout=timeout)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("w", encoding="utf-8") as out:
+        return subprocess.run(command, env=airflow_env(), stdout=out, stderr=subprocess.STDOUT, text=True,
+                              timeout=timeout)
+
+
+def ensure_source_pool(slots: int = SOURCE_POOL_SLOTS) -> None:
+    """The pool that caps connections to the Chatwoot database across all tenant DAGs."""
+    from chatwoot_etl.dag_factory import SOURCE_POOL
+
+    done = run_airflow("pools", "set", SOURCE_POOL, str(slots),
+                       "Connections to the Chatwoot source database, across every tenant DAG")
+    if done.returncode:
+        raise RuntimeError(f"airflow pools set failed: {done.stderr[-2000:]}")
+
+
+def refresh_registry() -> dict[str, Any]:
+    from chatwoot_etl import registry
+
+    return registry.refresh()
+
+
 def demo() -> list[dict[str, Any]]:
-    """Migrate, build the demo source once, register tenants, sync every tenant; the summary rows."""
-    from chatwoot_etl import engine, seed
+    """Migrate, build the demo source once, register tenants, then run every tenant's DAG through
+    Airflow (`airflow dags test chatwoot_sync_tenant_<id>`); the per-tenant summary rows."""
+    from datetime import datetime, timezone
+
+    from chatwoot_etl import seed
+    from chatwoot_etl.paths import LOCAL_DIR
+    from chatwoot_etl.registry import dag_id_for
 
     migrate()
     with connections.connect(connections.SOURCE_ADMIN_CONN_ID, application_name="chatwoot_etl:demo") as conn:
@@ -120,27 +169,41 @@ def demo() -> list[dict[str, Any]]:
             seed.generate(conn, **DEMO_SOURCE)
             log.info("event=demo_source_built seconds=%.1f", time.monotonic() - started)
     tenant_ids = register_demo_tenants()
+    snapshot = refresh_registry()
+    log.info("event=demo_registry path=%s tenants=%s", snapshot["path"], snapshot["tenants"])
     ensure_airflow_metadata()
-    results = {}
+    ensure_source_pool()
+    since = datetime.now(timezone.utc)
+    runs: dict[int, tuple[int, float, Path]] = {}
     for tenant_id in tenant_ids:
-        results[tenant_id] = engine.sync_tenant(
-            tenant_id, engine.SyncOptions(triggered_by="demo"), variables=cli_variables()
-        )
-    return demo_summary(results)
+        dag_id = dag_id_for(tenant_id)
+        log_file = LOCAL_DIR / "demo-logs" / f"{dag_id}.log"
+        started = time.monotonic()
+        done = run_airflow("dags", "test", dag_id, timeout=1800, log_file=log_file)
+        runs[tenant_id] = (done.returncode, time.monotonic() - started, log_file)
+        log.info("event=demo_dag_tested dag=%s exit=%s seconds=%.1f log=%s", dag_id, done.returncode,
+                 runs[tenant_id][1], log_file)
+    return demo_summary(runs, since)
 
 
-def demo_summary(results: dict[int, Any]) -> list[dict[str, Any]]:
+def demo_summary(runs: dict[int, tuple[int, float, Path]], since) -> list[dict[str, Any]]:
+    """One row per tenant: the DAG run's outcome, its sync's counts, the dashboard's view."""
     with connections.connect(connections.ANALYTICS_CONN_ID, application_name="chatwoot_etl:demo") as conn:
         counts = {row[0]: row[1:] for row in conn.execute(sql_text("etl/tenant_dashboard_counts.sql")).fetchall()}
+        latest = {row[0]: row[1:] for row in conn.execute(
+            sql_text("etl/demo_run_summary.sql"), {"tenant_ids": list(runs), "since": since}).fetchall()}
     rows = []
-    for tenant_id, result in results.items():
+    for tenant_id, (exit_code, seconds, log_file) in runs.items():
         total, leads, visits, converted = counts.get(tenant_id, (0, 0, 0, 0))
+        status, load_type, extracted, inserted, updated, unchanged, failed, reconciled, watermark = latest.get(
+            tenant_id, ("no run", None, 0, 0, 0, 0, 0, None, None))
         rows.append({
-            "tenant": tenant_id, "status": result.status, "mode": result.mode, "extracted": result.extracted,
-            "inserted": result.inserted, "updated": result.updated, "unchanged": result.unchanged,
-            "failed": result.failed, "rows": total, "leads": leads, "visits": visits, "converted": converted,
-            "watermark": result.watermark_end.updated_at.isoformat(timespec="seconds") if result.watermark_end else None,
-            "seconds": round(result.duration_seconds, 2),
+            "tenant": tenant_id, "dag_run": "success" if exit_code == 0 else "failed",
+            "status": status if exit_code == 0 else "failed", "mode": load_type, "extracted": extracted,
+            "inserted": inserted, "updated": updated, "unchanged": unchanged, "failed": failed,
+            "reconcile": reconciled, "rows": total, "leads": leads, "visits": visits, "converted": converted,
+            "watermark": watermark.isoformat(timespec="seconds") if watermark else None,
+            "seconds": round(seconds, 1), "log": None if exit_code == 0 else str(log_file),
         })
     return rows
 

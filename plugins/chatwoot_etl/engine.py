@@ -13,6 +13,8 @@ Order of a run:
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -41,7 +43,28 @@ ANALYTICS_SESSION = {"jit": "off"}
 # planner's statistics do not know the newest updated_at values, estimates one row, and puts those
 # aggregates inside a nested loop: measured 20.6 s instead of 0.09 s for 300 changed rows on
 # PostgreSQL 18. Hash joins are always right for it; a LATERAL-based view still gets its nested loop.
-SOURCE_SESSION = {"enable_nestloop": "off"}
+#
+# CHATWOOT_ETL_SOURCE_SESSION overrides it ("name=value,..."; empty for the server's defaults): with
+# the indexable view (include/sql/chatwoot/02_view_indexable.sql) nested loops ARE the plan, and
+# enable_nestloop=off pushes the dimension joins into hash / merge joins over whole tables
+# (EXPLAIN ANALYZE of a 1% window on PostgreSQL 15, 100k conversations: 0.31 s with nested loops,
+# 1.59 s without); see README "Benchmarks".
+SOURCE_SESSION_ENV = "CHATWOOT_ETL_SOURCE_SESSION"
+
+
+def _source_session(spec: str | None) -> dict[str, str]:
+    if spec is None:
+        return {"enable_nestloop": "off"}
+    settings = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, _, value = item.partition("=")
+        if not re.fullmatch(r"[a-z_]+", name.strip()) or not re.fullmatch(r"[A-Za-z0-9_.]+", value.strip()):
+            raise ConfigurationError(f"{SOURCE_SESSION_ENV}: expected name=value pairs, not {item!r}")
+        settings[name.strip()] = value.strip()
+    return settings
+
+
+SOURCE_SESSION = _source_session(os.environ.get(SOURCE_SESSION_ENV))
 
 # Errors a retry cannot fix: Airflow fails these at once instead of retrying.
 PERMANENT_ERRORS = (locks.LockRefused, source.ContractDrift, ConfigurationError)
@@ -100,6 +123,7 @@ class SyncResult:
     unmapped_inbox_rows: dict[int, int] = field(default_factory=dict)
     truncated: dict[str, int] = field(default_factory=dict)
     duration_seconds: float = 0.0
+    window: source.ExtractWindow | None = None   # what was read: the reconcile step re-reads the same
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -300,6 +324,7 @@ def _extract_and_load(
         clock = source.source_clock(src)
         window = plan_window(options, inboxes, mark, clock)
         result.history_inboxes = list(window.history_inboxes)
+        result.window = window
         log.info("window_planned", after=window.after[0].isoformat(), after_id=window.after[1],
                  until=window.until.isoformat(), synced_inboxes=len(window.synced_inboxes),
                  history_inboxes=",".join(map(str, window.history_inboxes)) or "none")

@@ -1,0 +1,5 @@
+-- The target's version of given conversations of a tenant (compared with the source's).
+SELECT conversation_id, conversation_updated_at, is_lead, visit_scheduled
+FROM conversations_analytics
+WHERE tenant_id = %(tenant_id)s
+  AND conversation_id = ANY(%(conversation_ids)s);

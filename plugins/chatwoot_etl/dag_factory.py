@@ -1,0 +1,250 @@
+"""Builds one DAG per registered tenant from the registry snapshot: no database, no network.
+
+The DAG processor builds every tenant's DAG from the JSON snapshot; a worker running one task
+builds only that task's DAG (``get_parsing_context()``). Only ``airflow.sdk`` and stdlib are
+imported here; the engine, pandas and psycopg load inside the task callables.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timedelta, timezone
+
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param, ParamsDict, get_parsing_context
+
+from chatwoot_etl import alerts, registry, retries, tasks
+
+log = logging.getLogger(__name__)
+
+START_DATE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+SOURCE_POOL = os.environ.get("CHATWOOT_ETL_SOURCE_POOL", "chatwoot_source")
+TAGS = ["chatwoot", "chatwoot-sync"]
+
+
+def _seconds(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def task_defaults() -> dict:
+    """Retries with exponential backoff; alerts on final failure, warnings on retry."""
+    return {
+        "owner": "data-engineering",
+        "retries": int(_seconds("CHATWOOT_ETL_RETRIES", 3)),
+        "retry_delay": timedelta(seconds=_seconds("CHATWOOT_ETL_RETRY_DELAY_SECONDS", 60)),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": timedelta(minutes=30),
+        "retry_policy": retries.SYNC_RETRY_POLICY,
+        "execution_timeout": timedelta(hours=2),
+        "on_failure_callback": [alerts.TaskFailureNotifier()],
+        "on_retry_callback": [alerts.TaskRetryNotifier()],
+    }
+
+
+# Draft-07 instead of jsonschema's default 2020-12: Airflow validates every Param's schema
+# against its metaschema for every DAG it parses, and draft-07's check is 3x cheaper (measured:
+# 500 tenants x 4 params, 0.53 s -> 0.18 s). Every keyword used here means the same in both.
+_SCHEMA = {"$schema": "http://json-schema.org/draft-07/schema#"}
+# "format" alone is only checked when jsonschema's optional format packages are installed.
+_ISO_WITH_ZONE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})$"
+
+
+def trigger_params() -> dict[str, Param]:
+    """The trigger form; the form (JSON schema) rejects bad values before a run exists."""
+    return {
+        "mode": Param(
+            **_SCHEMA, default="incremental", type="string", enum=["incremental", "full_refresh", "window"],
+            title="Mode",
+            description="incremental: from the watermark. full_refresh: re-read everything and delete rows gone "
+                        "from the source. window: re-sync [since, until) without moving the watermark. "
+                        "Backfill runs always re-sync their data interval as a window.",
+        ),
+        "since": Param(
+            **_SCHEMA, default=None, type=["null", "string"], format="date-time", pattern=_ISO_WITH_ZONE,
+            title="Since (window mode)",
+            description="Inclusive start of the window, ISO 8601 with a zone, e.g. 2026-01-01T00:00:00Z.",
+        ),
+        "until": Param(
+            **_SCHEMA, default=None, type=["null", "string"], format="date-time", pattern=_ISO_WITH_ZONE,
+            title="Until (window mode, optional)",
+            description="Exclusive end of the window; empty = the source's clock.",
+        ),
+        "chunk_size": Param(
+            **_SCHEMA, default=5000, type="integer", minimum=100, maximum=100000, title="Chunk size",
+            description="Rows per extract/transform/upsert transaction (memory stays bounded by it).",
+        ),
+    }
+
+
+DOC_MD = """\
+### Chatwoot sync of tenant {id} — {name} (`{slug}`)
+
+Syncs the tenant's conversations (inboxes {inboxes}) from the Chatwoot view
+`vw_conversations_analytics_final` into `conversations_analytics`:
+**resolve_inboxes → check_source_contract → sync → publish_watermark → reconcile**.
+`sync` runs the chunked extract → transform → upsert loop holding the tenant's advisory lock;
+each chunk commits with its watermark, so a failed run resumes where it stopped.
+
+* **Schedule**: `{schedule}` ({timezone}), one run at a time (`max_active_runs=1`).
+* **Re-run a window**: *Trigger DAG* with `mode=window`, `since` (and optionally `until`), or
+  backfill from the UI / `airflow backfill create --dag-id {dag_id} --from-date ... --to-date ...`
+  (each backfill run re-syncs its data interval; the watermark never moves backwards).
+* **Force a full refresh**: *Trigger DAG* with `mode=full_refresh` (also deletes rows gone from the source).
+* **Watermark**: table `etl_watermarks` (the truth), mirrored to Variable
+  `chatwoot_sync_watermark_tenant_{id}`; set the Variable to an earlier value to rewind.
+* **Run log**: `etl_control` (one row per sync, with the reconciliation); alerts in `etl_alerts`.
+* Contract drift, bad configuration and a lock still held after the wait fail at once (no retry);
+  connection errors retry with exponential backoff. Source connections are capped by pool `{pool}`.
+"""
+
+
+_VALID_TIMETABLES: dict[tuple[str, str], bool] = {}
+
+
+def _timetable(tenant: registry.TenantEntry) -> tuple[str, CronDataIntervalTimetable]:
+    """The tenant's cron in its zone (real data intervals); the default when it is invalid.
+
+    Validity is cached per (cron, zone): croniter's parse of the same expression is the same
+    for every tenant that shares it.
+    """
+    schedule = tenant.schedule or registry.default_schedule()
+    key = (schedule, tenant.timezone)
+    timetable = CronDataIntervalTimetable(schedule, timezone=tenant.timezone)
+    if key not in _VALID_TIMETABLES:
+        try:
+            timetable.validate()
+            _VALID_TIMETABLES[key] = True
+        except Exception as exc:  # noqa: BLE001 - one tenant's bad cron or zone must not hide every DAG
+            log.warning("event=bad_tenant_schedule tenant=%s schedule=%r timezone=%r error=%r", tenant.id, schedule,
+                        tenant.timezone, str(exc))
+            _VALID_TIMETABLES[key] = False
+    if not _VALID_TIMETABLES[key]:
+        return registry.DEFAULT_SCHEDULE, CronDataIntervalTimetable(registry.DEFAULT_SCHEDULE, timezone="UTC")
+    return schedule, timetable
+
+
+_PARAMS_CHECKED = False
+
+
+def _attach_params(dag: DAG) -> None:
+    """Give the DAG its trigger form.
+
+    Attached after the tasks on purpose: tasks read the DAG's params at run time (process_params
+    merges dag.params), while a task created inside a DAG that already has params deep-copies them
+    twice. And Airflow validates every Param's default against its schema for every DAG; the
+    defaults are the same for all tenants, so the first DAG of the parse validates them and the
+    others take them as they are. Together: about 1 s less per parse of 500 tenants.
+    """
+    global _PARAMS_CHECKED
+    if _PARAMS_CHECKED:
+        object.__setattr__(dag, "params", ParamsDict(trigger_params()))
+    else:
+        dag.params = trigger_params()  # validated by Airflow
+        _PARAMS_CHECKED = True
+
+
+def build_tenant_dag(tenant: registry.TenantEntry) -> DAG:
+    schedule, timetable = _timetable(tenant)
+    doc = DOC_MD.format(id=tenant.id, name=tenant.name, slug=tenant.slug, dag_id=tenant.dag_id, schedule=schedule,
+                        timezone=tenant.timezone, pool=SOURCE_POOL,
+                        inboxes=", ".join(map(str, tenant.inboxes)) or "none")
+    with DAG(
+        dag_id=tenant.dag_id,
+        dag_display_name=f"Chatwoot sync: {tenant.name} ({tenant.slug})",
+        description=f"Chatwoot -> conversations_analytics for tenant {tenant.id} ({tenant.slug})",
+        schedule=timetable,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        max_active_tasks=4,                  # backfill runs do not count against max_active_runs
+        max_consecutive_failed_dag_runs=0,
+        dagrun_timeout=timedelta(hours=3),
+        default_args=task_defaults(),
+        tags=[*TAGS, f"tenant:{tenant.slug}", tenant.name[:100]],
+        doc_md=doc,
+    ) as dag:
+        kwargs = {"tenant_id": tenant.id}
+        resolve = PythonOperator(task_id="resolve_inboxes", python_callable=tasks.resolve_inboxes, op_kwargs=kwargs)
+        contract = PythonOperator(task_id="check_source_contract", python_callable=tasks.check_source_contract,
+                                  op_kwargs=kwargs, pool=SOURCE_POOL)
+        sync = PythonOperator(task_id="sync", python_callable=tasks.sync, op_kwargs=kwargs, pool=SOURCE_POOL)
+        publish = PythonOperator(task_id="publish_watermark", python_callable=tasks.publish_watermark,
+                                 op_kwargs=kwargs)
+        check = PythonOperator(task_id="reconcile", python_callable=tasks.reconcile, op_kwargs=kwargs,
+                               pool=SOURCE_POOL)
+        resolve >> contract >> sync >> publish >> check
+    _attach_params(dag)
+    return dag
+
+
+def build_tenant_dags(snapshot: registry.Registry | None = None) -> dict[str, DAG]:
+    """Every registered tenant's DAG, or only the one a worker is parsing for."""
+    snapshot = snapshot if snapshot is not None else registry.read()
+    wanted = get_parsing_context().dag_id
+    dags: dict[str, DAG] = {}
+    for tenant in snapshot.tenants:
+        if wanted and wanted != tenant.dag_id:
+            continue
+        dags[tenant.dag_id] = build_tenant_dag(tenant)
+    return dags
+
+
+REGISTRY_DOC = """\
+### Chatwoot tenant registry
+
+Rewrites the registry snapshot (`CHATWOOT_ETL_REGISTRY_PATH`) from `tenants` and
+`inbox_tenant_mapping`: one `chatwoot_sync_tenant_<id>` DAG per active (or trial) tenant with at
+least one active inbox. The DAG processor picks the change up at its next parse of
+`dags/chatwoot_tenants.py`. If this task fails (analytics database down), the last good snapshot
+stays and no tenant DAG disappears. Manual refresh: `chatwoot-etl registry refresh`.
+"""
+
+FRESHNESS_DOC = """\
+### Chatwoot freshness monitor
+
+For every syncing tenant, compares its watermark (`etl_watermarks`) with the newest change of its
+inboxes at the source and raises a `freshness` alert (`etl_alerts`, Slack / e-mail when configured)
+when the lag exceeds `threshold_minutes` (default 60; env `CHATWOOT_ETL_FRESHNESS_THRESHOLD_MINUTES`).
+One alert per tenant per threshold period. Fix: look at the tenant's DAG runs and `etl_control`.
+"""
+
+
+def _maintenance_defaults() -> dict:
+    defaults = task_defaults()
+    defaults.update(retries=1, retry_delay=timedelta(seconds=_seconds("CHATWOOT_ETL_RETRY_DELAY_SECONDS", 60)),
+                    execution_timeout=timedelta(minutes=10))
+    return defaults
+
+
+def build_registry_dag() -> DAG:
+    """chatwoot_tenant_registry: refresh the snapshot every few minutes (CHATWOOT_ETL_REGISTRY_REFRESH_CRON)."""
+    with DAG(
+        dag_id="chatwoot_tenant_registry",
+        dag_display_name="Chatwoot: tenant registry refresh",
+        schedule=CronDataIntervalTimetable(os.environ.get("CHATWOOT_ETL_REGISTRY_REFRESH_CRON", "*/5 * * * *"),
+                                           timezone="UTC"),
+        start_date=START_DATE, catchup=False, max_active_runs=1,
+        default_args=_maintenance_defaults(), tags=["chatwoot", "maintenance"], doc_md=REGISTRY_DOC,
+    ) as dag:
+        PythonOperator(task_id="refresh_registry", python_callable=tasks.refresh_registry)
+    return dag
+
+
+def build_freshness_dag() -> DAG:
+    """chatwoot_freshness: alert on tenants whose watermark lags the source (CHATWOOT_ETL_FRESHNESS_CRON)."""
+    with DAG(
+        dag_id="chatwoot_freshness",
+        dag_display_name="Chatwoot: freshness monitor",
+        schedule=CronDataIntervalTimetable(os.environ.get("CHATWOOT_ETL_FRESHNESS_CRON", "*/15 * * * *"),
+                                           timezone="UTC"),
+        start_date=START_DATE, catchup=False, max_active_runs=1,
+        default_args=_maintenance_defaults(), tags=["chatwoot", "maintenance"], doc_md=FRESHNESS_DOC,
+        params={"threshold_minutes": Param(None, type=["null", "number"], minimum=1,
+                                           description="Alert above this lag; empty = the default (60).")},
+    ) as dag:
+        PythonOperator(task_id="check_freshness", python_callable=tasks.check_freshness, pool=SOURCE_POOL)
+    return dag

@@ -1,0 +1,160 @@
+"""After a sync: does the target hold what the source holds for the window that run read?
+
+The source side re-reads the run's exact window (same keyset bounds, same chunked COPY, same
+transform and lead rules), so lead / visit counts are comparable. Each source conversation is
+looked up in the target chunk by chunk (memory stays bounded). A difference is *explained* when
+a re-run accounts for it: a row committed late inside the lookback edge (the next run's lookback
+re-reads it), a row the target holds in a newer version (a later run already wrote it), or a row
+quarantined by the run. Anything else is a mismatch: the task fails and alerts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from chatwoot_etl.logs import EventLogger
+
+
+class ReconcileMismatch(RuntimeError):
+    """The target disagrees with the source in a way no re-run explains."""
+
+
+@dataclass
+class Counts:
+    source_rows: int = 0
+    target_rows: int = 0
+    source_leads: int = 0
+    target_leads: int = 0
+    source_visits: int = 0
+    target_visits: int = 0
+    missing: int = 0
+    stale: int = 0
+    flags_differ: int = 0
+    explained_late: int = 0
+    explained_newer: int = 0
+    quarantined: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def unexplained(self) -> int:
+        return self.missing + self.stale + self.flags_differ
+
+    def status(self) -> str:
+        if self.unexplained:
+            return "mismatch"
+        if self.explained_late or self.explained_newer or self.quarantined or self.target_rows != self.source_rows:
+            return "explained"
+        return "match"
+
+
+def window_to_xcom(window) -> dict[str, Any]:
+    """An ExtractWindow as small JSON (inbox ids and two bounds, never rows)."""
+    return {"synced_inboxes": list(window.synced_inboxes), "history_inboxes": list(window.history_inboxes),
+            "after": [window.after[0].isoformat(), window.after[1]], "until": window.until.isoformat()}
+
+
+def window_from_xcom(data: dict[str, Any]):
+    from chatwoot_etl import source
+
+    return source.ExtractWindow(tuple(data["synced_inboxes"]), tuple(data["history_inboxes"]),
+                                (datetime.fromisoformat(data["after"][0]), int(data["after"][1])),
+                                datetime.fromisoformat(data["until"]))
+
+
+def _utc(naive: datetime) -> datetime:
+    return naive.replace(tzinfo=timezone.utc)
+
+
+def compare_window(tenant_id: int, window, *, chunk_size: int, lookback: timedelta, log: EventLogger) -> Counts:
+    """Source vs target for the window (the source read in one REPEATABLE READ snapshot)."""
+    import psycopg
+
+    from chatwoot_etl import connections, engine, leads, runs, source, transform
+    from chatwoot_etl.paths import sql_text
+
+    counts = Counts()
+    late_edge = _utc(window.until) - lookback
+    with connections.connect(connections.ANALYTICS_CONN_ID, application_name=f"chatwoot_etl:reconcile:tenant={tenant_id}",
+                             autocommit=True, settings=engine.ANALYTICS_SESSION) as analytics, \
+         connections.connect(connections.SOURCE_CONN_ID, application_name=f"chatwoot_etl:reconcile:tenant={tenant_id}",
+                             settings=engine.SOURCE_SESSION) as src:
+        tenant = runs.load_tenant(analytics, tenant_id)
+        rules = leads.load_rules(tenant.lead_rules)
+        src.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        src.read_only = True
+        for raw in source.whole_conversations(source.stream_frames(src, window, chunk_size)):
+            shaped = transform.transform_chunk(raw, tenant_id=tenant_id, timezone=tenant.timezone, rules=rules)
+            counts.quarantined += len(shaped.rejected)
+            rows = shaped.rows
+            if rows.empty:
+                continue
+            ids = rows["conversation_id"].astype(int).tolist()
+            stored = {r[0]: r[1:] for r in analytics.execute(
+                sql_text("etl/reconcile_target_rows.sql"), {"tenant_id": tenant_id, "conversation_ids": ids})}
+            for conversation_id, updated_at, is_lead, visit in zip(
+                    ids, rows["conversation_updated_at"], rows["is_lead"], rows["visit_scheduled"]):
+                counts.source_rows += 1
+                is_lead, visit = _flag(is_lead), _flag(visit)
+                counts.source_leads += is_lead
+                counts.source_visits += visit
+                source_at = updated_at.to_pydatetime()
+                target = stored.get(conversation_id)
+                if target is None or target[0] < source_at:
+                    if source_at >= late_edge:
+                        counts.explained_late += 1
+                    elif target is None:
+                        counts.missing += 1
+                        _example(counts, f"{conversation_id}: missing in target")
+                    else:
+                        counts.stale += 1
+                        _example(counts, f"{conversation_id}: target {target[0].isoformat()} < source {source_at.isoformat()}")
+                elif target[0] > source_at:
+                    counts.explained_newer += 1
+                elif (bool(target[1]), bool(target[2])) != (is_lead, visit):
+                    counts.flags_differ += 1
+                    _example(counts, f"{conversation_id}: lead/visit target {target[1]}/{target[2]} source {is_lead}/{visit}")
+        src.rollback()
+        row = analytics.execute(sql_text("etl/reconcile_target_window.sql"), {
+            "tenant_id": tenant_id, "until": _utc(window.until),
+            "synced_inboxes": list(window.synced_inboxes), "history_inboxes": list(window.history_inboxes),
+            "after_updated_at": _utc(window.after[0]) if window.after[0].year > 1 else datetime.min.replace(tzinfo=timezone.utc),
+            "after_conversation_id": window.after[1],
+        }).fetchone()
+        counts.target_rows, counts.target_leads, counts.target_visits = (int(v) for v in row)
+    log.info("reconciled", status=counts.status(), source_rows=counts.source_rows, target_rows=counts.target_rows,
+             source_leads=counts.source_leads, target_leads=counts.target_leads, source_visits=counts.source_visits,
+             target_visits=counts.target_visits, missing=counts.missing or None, stale=counts.stale or None,
+             flags_differ=counts.flags_differ or None, explained_late=counts.explained_late or None,
+             explained_newer=counts.explained_newer or None, quarantined=counts.quarantined or None)
+    return counts
+
+
+def _flag(value: Any) -> bool:
+    try:
+        return bool(value)
+    except TypeError:  # pandas' NA
+        return False
+
+
+def _example(counts: Counts, text: str) -> None:
+    if len(counts.examples) < 10:
+        counts.examples.append(text)
+
+
+def record(execution_id: str, status: str, counts: Counts | None, details: dict[str, Any]) -> None:
+    from psycopg.types.json import Jsonb
+
+    from chatwoot_etl import connections
+    from chatwoot_etl.paths import sql_text
+
+    values = asdict(counts) if counts else {}
+    params = {k: values.get(k) for k in ("source_rows", "target_rows", "source_leads", "target_leads",
+                                         "source_visits", "target_visits")}
+    extra = {k: values[k] for k in ("missing", "stale", "flags_differ", "explained_late", "explained_newer",
+                                    "quarantined", "examples") if values.get(k)}
+    with connections.connect(connections.ANALYTICS_CONN_ID, application_name="chatwoot_etl:reconcile",
+                             autocommit=True) as conn:
+        conn.execute(sql_text("etl/record_reconcile.sql"),
+                     {**params, "execution_id": execution_id, "status": status, "details": Jsonb({**extra, **details})})
