@@ -180,7 +180,7 @@ def _reconcile_mirror(
         return mark, {}
     key = watermarks.variable_key(tenant_id)
     try:
-        decision = watermarks.compare_mirror(mark, variables.get(key))
+        decision = watermarks.compare_mirror(mark, variables.get(key), watermarks.read_mirrored(analytics, tenant_id))
     except VariableStoreError as exc:
         log.warning("variable_unavailable", variable=key, error=exc)
         return mark, {"variable": "unavailable"}
@@ -188,23 +188,29 @@ def _reconcile_mirror(
         watermarks.rewind(analytics, tenant_id, decision.variable_mark, execution_id)
         log.warning("watermark_rewound", variable=key, old=mark.to_json(), new=decision.variable_mark.to_json())
         return decision.variable_mark, {"rewind": {"from": mark.to_json(), "to": decision.variable_mark.to_json()}}
-    if decision.action in ("ahead", "unreadable"):
+    if decision.action in ("ahead", "unreadable", "stale"):
         log.warning("variable_refused", variable=key, reason=decision.action, detail=decision.detail,
                     note="the database watermark stands; the Variable is repaired at the end of the run")
         return mark, {"variable_refused": {"reason": decision.action, "detail": decision.detail}}
     return mark, {}
 
 
-def publish_mirror(variables: AirflowVariables | None, tenant_id: int, mark: Watermark | None,
-                   log: EventLogger) -> None:
-    """Write the database watermark to the tenant's Variable (a warning, never a failure, if it cannot)."""
+def publish_mirror(analytics: psycopg.Connection, variables: AirflowVariables | None, tenant_id: int,
+                   mark: Watermark | None, log: EventLogger) -> bool:
+    """Write the database watermark to the tenant's Variable and remember what was written.
+
+    A warning, never a failure, if the Variable store cannot be reached: the database is the truth.
+    """
     if variables is None or mark is None:
-        return
+        return False
     key = watermarks.variable_key(tenant_id)
     try:
         variables.set(key, mark.to_json())
     except VariableStoreError as exc:
         log.warning("variable_not_published", variable=key, error=exc)
+        return False
+    watermarks.record_mirrored(analytics, tenant_id, mark.to_json())
+    return True
 
 
 def sync_tenant(
@@ -285,7 +291,7 @@ def _run_locked(
         log.error("run_failed", error=result.message, chunks=result.chunks)
         raise
     if options.mode != "window" and options.publish_mirror:
-        publish_mirror(variables, tenant_id, result.watermark_end, log)
+        publish_mirror(analytics, variables, tenant_id, result.watermark_end, log)
     log.info("run_finished", **{k: v for k, v in result.summary().items() if k not in ("tenant", "run", "mode")})
 
 

@@ -138,7 +138,7 @@ def publish_watermark(tenant_id: int, **context: Any) -> dict[str, Any]:
     The sync already publishes at its end; this repairs a mirror it could not write. Window runs
     (backfills) leave the Variable alone so an operator's pending rewind is never overwritten.
     """
-    from chatwoot_etl import connections, locks, watermarks
+    from chatwoot_etl import connections, engine, locks, watermarks
     from chatwoot_etl.variables import AirflowVariables
 
     log = _logger(tenant_id, context)
@@ -155,9 +155,13 @@ def publish_watermark(tenant_id: int, **context: Any) -> dict[str, Any]:
                 mark = watermarks.read(conn, tenant_id)
                 variables = AirflowVariables()
                 current = variables.get(key)
+                decision = watermarks.compare_mirror(mark, current, watermarks.read_mirrored(conn, tenant_id))
+                if decision.action == "rewind":  # an operator's edit since the sync: the next sync honours it
+                    log.warning("watermark_rewind_pending", variable=key, value=current)
+                    return {"variable": key, "watermark": mark.to_json(), "published": False}
                 if mark is not None and current != mark.to_json():
-                    variables.set(key, mark.to_json())
-                    log.warning("watermark_mirror_repaired", variable=key, was=current, now=mark.to_json())
+                    if engine.publish_mirror(conn, variables, tenant_id, mark, log):
+                        log.warning("watermark_mirror_repaired", variable=key, was=current, now=mark.to_json())
         except locks.LockRefused:
             mark = watermarks.read(conn, tenant_id)
             log.info("watermark_publish_deferred", note="another sync holds the tenant; it publishes at its end")

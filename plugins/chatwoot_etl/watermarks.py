@@ -73,16 +73,31 @@ def rewind(conn: psycopg.Connection, tenant_id: int, mark: Watermark, execution_
     )
 
 
+def read_mirrored(conn: psycopg.Connection, tenant_id: int) -> str | None:
+    row = conn.execute("SELECT mirrored_value FROM etl_watermarks WHERE tenant_id = %s", (tenant_id,)).fetchone()
+    return row[0] if row else None
+
+
+def record_mirrored(conn: psycopg.Connection, tenant_id: int, value: str) -> None:
+    conn.execute("UPDATE etl_watermarks SET mirrored_value = %s WHERE tenant_id = %s", (value, tenant_id))
+
+
 @dataclass(frozen=True)
 class MirrorDecision:
-    """What the Variable says relative to the database: 'in_sync', 'missing', 'rewind', 'ahead', 'unreadable'."""
+    """What the Variable says relative to the database.
+
+    'in_sync', 'missing', 'rewind' (an operator's earlier value), 'stale' (our own last published
+    value, left behind by a failed publish), 'ahead', 'unreadable'.
+    """
 
     action: str
     variable_mark: Watermark | None = None
     detail: str = ""
 
 
-def compare_mirror(database_mark: Watermark | None, variable_value: str | None) -> MirrorDecision:
+def compare_mirror(
+    database_mark: Watermark | None, variable_value: str | None, mirrored_value: str | None = None
+) -> MirrorDecision:
     if variable_value is None:
         return MirrorDecision("missing")
     try:
@@ -95,5 +110,14 @@ def compare_mirror(database_mark: Watermark | None, variable_value: str | None) 
     if mark == database_mark:
         return MirrorDecision("in_sync", mark)
     if mark < database_mark:
+        if mirrored_value is not None and _same_mark(mirrored_value, mark):
+            return MirrorDecision("stale", mark, "the Variable still holds the value last published; a publish failed")
         return MirrorDecision("rewind", mark)
     return MirrorDecision("ahead", mark, f"the database watermark is {database_mark.to_json()}")
+
+
+def _same_mark(text: str, mark: Watermark) -> bool:
+    try:
+        return Watermark.from_json(text) == mark
+    except ValueError:
+        return False

@@ -593,3 +593,34 @@ def test_a_lock_with_the_same_key_in_another_database_does_not_block(env, create
             assert locks.find_holder(conn, tenant) is None
     finally:
         elsewhere.close()
+
+
+def test_a_mirror_left_behind_by_a_failed_publish_is_repaired_not_taken_for_a_rewind(env, airflow_metadata_uri, tmp_path):
+    tenant = env.tenant_ids[0]
+    key = f"chatwoot_sync_watermark_tenant_{tenant}"
+    meta = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_metadata_uri}
+    unreachable = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path / 'no-metadata.db'}"}
+
+    def variable() -> dict:
+        done = subprocess.run([sys.executable, "-m", "airflow", "variables", "get", key],
+                              env=env.cli_env(**meta), capture_output=True, text=True, timeout=120)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert env.run_cli("sync", "--tenant", str(tenant), **meta).returncode == 0
+    published = variable()
+    with env.source() as conn:
+        seed.add_activity(conn, touch_fraction=0.05, seed=11)
+    failed_publish = env.run_cli("sync", "--tenant", str(tenant), **unreachable)
+    assert failed_publish.returncode == 0 and "event=variable_not_published" in failed_publish.stderr
+    assert variable() == published  # the mirror is now behind the database
+
+    repaired = env.run_cli("sync", "--tenant", str(tenant), **meta)
+    assert repaired.returncode == 0 and "event=watermark_rewound" not in repaired.stderr
+    with env.analytics() as conn:
+        details, extracted = conn.execute("SELECT error_details, records_extracted FROM etl_control "
+                                          "WHERE tenant_id = %s ORDER BY started_at DESC LIMIT 1", (tenant,)).fetchone()
+        moment, conversation = conn.execute(
+            "SELECT updated_at, conversation_id FROM etl_watermarks WHERE tenant_id = %s", (tenant,)).fetchone()
+    assert details["variable_refused"]["reason"] == "stale" and "rewind" not in details
+    assert extracted < 0.2 * len(source_state(env, tenant))  # no re-read from the old position
+    assert variable() == {"updated_at": moment.isoformat(), "conversation_id": conversation}

@@ -113,6 +113,13 @@ def test_mirror_decisions(variable, action):
     assert compare_mirror(MARK, variable).action == action
 
 
+def test_our_own_lagging_mirror_is_stale_not_a_rewind():
+    older = Watermark(MARK.updated_at - timedelta(hours=1), 7).to_json()
+    assert compare_mirror(MARK, older, mirrored_value=older).action == "stale"
+    assert compare_mirror(MARK, older, mirrored_value=MARK.to_json()).action == "rewind"
+    assert compare_mirror(MARK, older, mirrored_value="garbage").action == "rewind"
+
+
 def test_a_variable_cannot_rewind_a_tenant_never_synced():
     assert compare_mirror(None, MARK.to_json()).action == "ahead"
 
