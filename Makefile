@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export AIRFLOW_HOME ?= $(CURDIR)/.local/airflow
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
-.PHONY: install demo test test-unit test-integration lock embedded-stop clean
+.PHONY: install demo test test-unit test-integration e2e bench-parse registry-refresh lock embedded-stop clean
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,17 @@ test-unit: install
 test-integration: install
 	$(BIN)/pytest tests/integration
 
+# Airflow itself: DagBag, `airflow dags test`, the real scheduler, failure alerts.
+e2e: install
+	$(BIN)/pytest tests/e2e
+
+# Parse time of the DAG folder for 10, 100 and 500 registered tenants.
+bench-parse: install
+	$(BIN)/python bench/parse_time.py
+
+registry-refresh: install
+	$(BIN)/chatwoot-etl registry refresh
+
 # Re-resolve the full pinned set after changing requirements.txt.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
@@ -43,3 +54,9 @@ embedded-stop:
 
 clean: embedded-stop
 	rm -rf .local $(VENV)
+
+# The CeleryExecutor stack of docker-compose.yaml as real processes (Redis, api-server, scheduler,
+# dag-processor, two Celery workers), one worker killed mid-run; plus the compose file's checks.
+.PHONY: e2e-celery
+e2e-celery: install
+	$(BIN)/pytest tests/e2e/test_compose_file.py tests/e2e/test_celery_distributed.py -s -rs
