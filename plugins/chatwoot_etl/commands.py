@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -56,13 +56,13 @@ def status_rows() -> list[dict[str, Any]]:
         columns = ["tenant", "slug", "status", "inboxes", "watermark", "last_run", "result", "started_at",
                    "extracted", "inserted", "updated", "failed", "rows", "inbox_ids"]
         rows = [dict(zip(columns, row)) for row in tenants]
-    latest = _source_latest_by_inbox()
+    latest = _source_newest_by_inbox(sorted({i for row in rows for i in row["inbox_ids"] or []}))
     for row in rows:
         inbox_ids = row.pop("inbox_ids") or []
         newest = max((latest[i] for i in inbox_ids if i in latest), default=None)
         watermark = row["watermark"]
         if newest is not None and watermark is not None:
-            lag = newest.replace(tzinfo=watermark.tzinfo) - watermark
+            lag = newest.replace(tzinfo=timezone.utc) - watermark  # the source's naive times are UTC
             row["lag"] = str(max(lag, timedelta(0))).split(".")[0]
         else:
             row["lag"] = None if newest is None else "never synced"
@@ -71,10 +71,10 @@ def status_rows() -> list[dict[str, Any]]:
     return rows
 
 
-def _source_latest_by_inbox() -> dict[int, Any]:
+def _source_newest_by_inbox(inbox_ids: list[int]) -> dict[int, Any]:
     try:
         with connections.connect(connections.SOURCE_CONN_ID, application_name="chatwoot_etl:status") as conn:
-            return dict(conn.execute(sql_text("etl/source_latest_by_inbox.sql")).fetchall())
+            return dict(conn.execute(sql_text("etl/source_newest_by_inbox.sql"), {"inboxes": inbox_ids}).fetchall())
     except Exception as exc:  # noqa: BLE001 - status still shows the analytics side
         log.warning("event=source_unreachable error=%s", exc)
         return {}

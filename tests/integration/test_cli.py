@@ -15,6 +15,9 @@ def test_sync_all_then_status_shows_each_tenant(env):
     for tenant in env.tenant_ids:
         assert f"\n{tenant} " in done.stdout
     assert "event=run_finished" in done.stderr and "event=chunk_committed" in done.stderr
+    with env.analytics() as conn:  # timestamptz values then arrive in UTC-3: the lag must not move
+        conn.execute("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET timezone = %L', current_database(), "
+                     "'America/Sao_Paulo'); END $$")
     status = env.run_cli("status", "--json")
     assert status.returncode == 0, status.stderr[-2000:]
     rows = {row["tenant"]: row for row in json.loads(status.stdout)}
