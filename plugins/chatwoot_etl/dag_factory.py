@@ -201,6 +201,10 @@ Rewrites the registry snapshot (`CHATWOOT_ETL_REGISTRY_PATH`) from `tenants` and
 least one active inbox. The DAG processor picks the change up at its next parse of
 `dags/chatwoot_tenants.py`. If this task fails (analytics database down), the last good snapshot
 stays and no tenant DAG disappears. Manual refresh: `chatwoot-etl registry refresh`.
+
+`report_drift` then compares the mappings with the source and raises a `mapping_drift` alert
+(once per distinct drift): source inboxes of a tenant's account that are unmapped, mapped inboxes
+gone from the source, tenants without an active inbox. Details: `chatwoot-etl inboxes drift`.
 """
 
 FRESHNESS_DOC = """\
@@ -230,7 +234,9 @@ def build_registry_dag() -> DAG:
         start_date=START_DATE, catchup=False, max_active_runs=1,
         default_args=_maintenance_defaults(), tags=["chatwoot", "maintenance"], doc_md=REGISTRY_DOC,
     ) as dag:
-        PythonOperator(task_id="refresh_registry", python_callable=tasks.refresh_registry)
+        refresh = PythonOperator(task_id="refresh_registry", python_callable=tasks.refresh_registry)
+        drift = PythonOperator(task_id="report_drift", python_callable=tasks.report_drift, pool=SOURCE_POOL)
+        refresh >> drift  # the snapshot never waits for (or fails with) the source
     return dag
 
 

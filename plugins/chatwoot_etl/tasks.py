@@ -207,6 +207,39 @@ def refresh_registry(**context: Any) -> dict[str, Any]:
     return registry.refresh()
 
 
+def report_drift(**context: Any) -> dict[str, Any]:
+    """Report mapping drift (unmapped source inboxes of a tenant's account, mapped inboxes gone from the
+    source, tenants without an active inbox, inboxes under a tenant of another account); alert once
+    per distinct drift, not at every refresh."""
+    import hashlib
+    import json
+
+    from chatwoot_etl import alerts, connections, mappings
+    from chatwoot_etl.paths import sql_text
+
+    with connections.connect(connections.ANALYTICS_CONN_ID, application_name="chatwoot_etl:drift",
+                             autocommit=True) as analytics, \
+            connections.connect(connections.SOURCE_CONN_ID, application_name="chatwoot_etl:drift") as src:
+        report = mappings.drift_report(analytics, src)
+        if not report["drift"]:
+            return report["counts"]
+        findings = {k: v for k, v in report.items() if k not in ("drift", "counts")}
+        fingerprint = hashlib.sha256(json.dumps(findings, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        last = analytics.execute(sql_text("etl/last_alert_details.sql"), {"kind": "mapping_drift", "tenant_id": None}
+                                 ).fetchone()
+    if last is not None and (last[0] or {}).get("fingerprint") == fingerprint:
+        return {**report["counts"], "alerted": False}
+    ti = context.get("ti")
+    summary = ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in report["counts"].items() if count)
+    alerts.dispatch(alerts.Alert(
+        severity="warning", kind="mapping_drift", dag_id=getattr(ti, "dag_id", None),
+        task_id=getattr(ti, "task_id", None), run_id=getattr(ti, "run_id", None),
+        message=f"inbox mapping drift: {summary}. See `chatwoot-etl inboxes drift` and `inboxes discover --tenant ID`.",
+        details={"fingerprint": fingerprint, **json.loads(json.dumps(findings, default=str))},
+    ), context)
+    return {**report["counts"], "alerted": True}
+
+
 def check_freshness(**context: Any) -> dict[str, Any]:
     """Alert on tenants whose watermark lags the source by more than the threshold."""
     from chatwoot_etl import freshness
