@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export AIRFLOW_HOME ?= $(CURDIR)/.local/airflow
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
-.PHONY: install demo test test-unit test-integration e2e bench-parse registry-refresh lock embedded-stop clean
+.PHONY: install demo test test-unit test-integration e2e bench bench-parse registry-refresh lock embedded-stop clean
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test-integration: install
 # Airflow itself: DagBag, `airflow dags test`, the real scheduler, failure alerts.
 e2e: install
 	$(BIN)/pytest tests/e2e
+
+# The benchmark suite (figures and ratios, never a pass/fail): `make bench BENCH_ARGS=--quick`
+# for a smoke run, `BENCH_ARGS="--scale 5"` for 1M conversations. Results: bench/results/latest.json.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Parse time of the DAG folder for 10, 100 and 500 registered tenants.
 bench-parse: install

@@ -15,7 +15,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -48,6 +48,9 @@ _NEGATED = "__neg__"
 _MAX_NEGATION_PASSES = 4
 # Unicode combining-mark blocks (what unicodedata.combining() flags for Latin text), removed in C.
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+# Distinct message texts remembered per rules object before the cache starts afresh.
+_SIGNAL_CACHE_LIMIT = 200_000
+_SIGNALS = ("buy", "price", "visit", "when", "negated", "converted", "declined")
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,9 @@ class LeadRules:
     weights: Mapping[str, int]
     label_alta: int
     label_media: int
+    # Per-message signals by message text (they depend on the text and the rules only): the same
+    # texts ("oi", "quanto custa?", menu answers) come back in conversation after conversation.
+    signal_cache: dict[str, tuple[bool, ...]] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _default_rules() -> dict[str, Any]:
@@ -159,7 +165,9 @@ def contact_texts(parsed: Any) -> list[str]:
     """Texts of the contact's own public incoming messages in one decoded message_compiled."""
     if not isinstance(parsed, list):
         return []
-    return [item["text"] for item in parsed if _is_contact_message(item)]
+    # The sender test first: most messages are not the contact's (same result, fewer calls).
+    return [item["text"] for item in parsed
+            if isinstance(item, dict) and item.get("sender") == "Contact" and _is_contact_message(item)]
 
 
 def contact_messages(message_compiled_json: pd.Series) -> pd.Series:
@@ -187,6 +195,37 @@ def _empty_result(index: pd.Index) -> pd.DataFrame:
     )[list(contract.LEAD_COLUMNS)]
 
 
+def _message_signals(texts: list[str], rules: LeadRules) -> np.ndarray:
+    """Per message, the _SIGNALS flags (a bool array of shape (len(texts), len(_SIGNALS))).
+
+    Each message's flags depend only on its own text: the negation passes stop at a fixed point,
+    so a text gives the same flags whatever batch it comes in, and known texts are looked up.
+    """
+    cache = rules.signal_cache
+    unknown = list(dict.fromkeys(t for t in texts if t not in cache))
+    if unknown:
+        if len(cache) + len(unknown) > _SIGNAL_CACHE_LIMIT:
+            cache.clear()
+        norm = pd.Series([normalise_text(t) for t in unknown], dtype=object)
+        neutral = norm
+        for _ in range(_MAX_NEGATION_PASSES):
+            voided = neutral.str.replace(rules.negated_intent, _NEGATED, regex=True)
+            if voided.equals(neutral):
+                break
+            neutral = voided
+        columns = [
+            neutral.str.contains(rules.buy_intent).to_numpy(bool),
+            neutral.str.contains(rules.price_intent).to_numpy(bool),
+            neutral.str.contains(rules.visit_intent).to_numpy(bool),
+            neutral.str.contains(rules.datetime_expressions).to_numpy(bool),
+            neutral.str.contains(rules.negation).to_numpy(bool),
+            neutral.str.contains(rules.conversion).to_numpy(bool),
+            norm.str.contains(rules.decline).to_numpy(bool),
+        ]
+        cache.update(zip(unknown, zip(*(c.tolist() for c in columns))))
+    return np.array([cache[t] for t in texts], dtype=bool).reshape(len(texts), len(_SIGNALS))
+
+
 def classify(messages: pd.Series, rules: LeadRules) -> pd.DataFrame:
     """LEAD_COLUMNS per conversation, from a Series of lists of the contact's message texts."""
     index = messages.index
@@ -200,21 +239,9 @@ def classify(messages: pd.Series, rules: LeadRules) -> pd.DataFrame:
     conv = np.repeat(np.arange(len(lists)), lengths)
     starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
     pos = np.arange(total) - starts
-    norm = pd.Series([normalise_text(t) if isinstance(t, str) else "" for m in lists for t in m], dtype=object)
-    neutral = norm
-    for _ in range(_MAX_NEGATION_PASSES):
-        voided = neutral.str.replace(rules.negated_intent, _NEGATED, regex=True)
-        if voided.equals(neutral):
-            break
-        neutral = voided
-
-    buy = neutral.str.contains(rules.buy_intent).to_numpy(bool)
-    price = neutral.str.contains(rules.price_intent).to_numpy(bool)
-    visit = neutral.str.contains(rules.visit_intent).to_numpy(bool)
-    when = neutral.str.contains(rules.datetime_expressions).to_numpy(bool)
-    negated = neutral.str.contains(rules.negation).to_numpy(bool)
-    converted = neutral.str.contains(rules.conversion).to_numpy(bool)
-    declined = norm.str.contains(rules.decline).to_numpy(bool)
+    texts = [t if isinstance(t, str) else "" for m in lists for t in m]
+    signals = _message_signals(texts, rules)
+    buy, price, visit, when, negated, converted, declined = (signals[:, i] for i in range(len(_SIGNALS)))
 
     # A date/time counts only in a message without a remaining negation, and only when the
     # same message, or one of the few contact messages just before it, asks for a visit.

