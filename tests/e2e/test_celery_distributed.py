@@ -38,7 +38,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.skipif(_NO_REDIS is not None, reason=
 ACCOUNTS = 4                 # -> 4 demo tenants, 2 inboxes each
 CONVERSATIONS = 8000         # ~2000 per tenant: small, but a sync of ~10 chunks is long enough to interrupt
 CHUNK_SIZE = 100             # the form's minimum: ~20 chunks per tenant, a window to kill in
-VICTIM, SURVIVOR = "worker2", "worker1"
+WORKERS = ("worker1", "worker2")
 NEVER = "0 0 1 1 *"          # yearly: no scheduled run during the test, only the triggered ones
 TERMINAL = ("success", "failed")
 
@@ -181,31 +181,36 @@ def test_celery_workers_run_every_tenant_and_survive_a_killed_worker(demo_data, 
                                      {"logical_date": None, "conf": {"mode": "incremental", "chunk_size": CHUNK_SIZE}})
             assert status == 200, (status, body)
 
-        # -- kill worker2 in the middle of a tenant's sync: its run row shows committed chunks ----
-        def victim_mid_sync() -> list[dict] | None:
+        # -- kill a worker in the middle of a tenant's sync: its run row shows committed chunks ---
+        def sync_mid_run() -> tuple[str, list[dict]] | None:
+            """A worker running a sync that has committed chunks (whichever the scheduler chose)."""
             syncing = [ti for ti in task_instances(metadata_uri) if ti["state"] == "running"
-                       and ti["hostname"] == VICTIM and ti["task_id"] == "sync"]
-            if not syncing:
-                return None
+                       and ti["hostname"] in WORKERS and ti["task_id"] == "sync"]
             with data.analytics() as conn:
-                progress = _rows(conn, "SELECT tenant_id, chunks_committed FROM etl_control WHERE status = 'running' "
-                                       "AND chunks_committed >= 1 AND tenant_id = ANY(%s)",
-                                 ([dag_ids[ti["dag_id"]] for ti in syncing],))
-            return progress or None
+                for ti in syncing:
+                    progress = _rows(conn, "SELECT tenant_id, chunks_committed FROM etl_control WHERE status = "
+                                           "'running' AND chunks_committed >= 1 AND tenant_id = ANY(%s)",
+                                     ([dag_ids[ti["dag_id"]]],))
+                    if progress:
+                        return ti["hostname"], progress
+            return None
+
+        def any_busy_worker() -> str | None:
+            return next((ti["hostname"] for ti in task_instances(metadata_uri)
+                         if ti["state"] == "running" and ti["hostname"] in WORKERS), None)
 
         mid_sync = None
         try:
-            mid_sync = wait_for(f"a sync on {VICTIM} with committed chunks", victim_mid_sync, timeout=150,
-                                interval=0.1)
-        except AssertionError:   # no sync landed there in time: take down whatever it runs
-            wait_for(f"any task running on {VICTIM}",
-                     lambda: any(ti["state"] == "running" and ti["hostname"] == VICTIM
-                                 for ti in task_instances(metadata_uri)), timeout=60, interval=0.1)
-        killed_pids = stack.kill_worker(VICTIM)
+            victim, mid_sync = wait_for("a sync with committed chunks on a worker", sync_mid_run, timeout=150,
+                                        interval=0.1)
+        except AssertionError:   # no sync caught mid-run in time: take down a worker that runs something
+            victim = wait_for("any task running on a worker", any_busy_worker, timeout=60, interval=0.1)
+        survivor = next(name for name in WORKERS if name != victim)
+        killed_pids = stack.kill_worker(victim)
         timings["worker_killed"] = time.monotonic() - triggered_at
         interrupted = [ti for ti in task_instances(metadata_uri) if ti["state"] == "running"
-                       and ti["hostname"] == VICTIM]
-        print(f"\nSIGKILL {VICTIM} ({len(killed_pids)} processes) at {timings['worker_killed']:.1f}s after the "
+                       and ti["hostname"] == victim]
+        print(f"\nSIGKILL {victim} ({len(killed_pids)} processes) at {timings['worker_killed']:.1f}s after the "
               f"trigger; interrupted: {[(ti['dag_id'], ti['task_id'], ti['try_number']) for ti in interrupted]}; "
               "syncs in progress (tenant, chunks committed): "
               f"{[(p['tenant_id'], p['chunks_committed']) for p in mid_sync or []]}")
@@ -228,22 +233,22 @@ def test_celery_workers_run_every_tenant_and_survive_a_killed_worker(demo_data, 
     tis = task_instances(metadata_uri)
     history = task_instances(metadata_uri, history=True)
     assert all(r["state"] == "success" for r in runs), (
-        [(r["dag_id"], r["state"]) for r in runs], stack.tail("scheduler"), stack.tail(SURVIVOR))
+        [(r["dag_id"], r["state"]) for r in runs], stack.tail("scheduler"), stack.tail(survivor))
     assert all(ti["state"] == "success" for ti in tis), [(t["dag_id"], t["task_id"], t["state"]) for t in tis]
 
     # the interrupted tasks were retried (a later try) on the surviving worker
     final = {(t["dag_id"], t["run_id"], t["task_id"]): t for t in tis}
     for ti in interrupted:
         done = final[(ti["dag_id"], ti["run_id"], ti["task_id"])]
-        assert done["try_number"] > ti["try_number"] and done["hostname"] == SURVIVOR, (ti, done)
-        assert any(h["hostname"] == VICTIM and h["try_number"] == ti["try_number"] and h["state"] != "success"
+        assert done["try_number"] > ti["try_number"] and done["hostname"] == survivor, (ti, done)
+        assert any(h["hostname"] == victim and h["try_number"] == ti["try_number"] and h["state"] != "success"
                    for h in history if (h["dag_id"], h["task_id"]) == (ti["dag_id"], ti["task_id"])), history
 
     # both workers ran tasks, and tasks of different tenants ran at the same time on the two
     every_try = [t for t in tis + history if t["start_date"] and t["end_date"]]
-    assert {t["hostname"] for t in every_try} >= {VICTIM, SURVIVOR}
+    assert {t["hostname"] for t in every_try} >= {victim, survivor}
     concurrent = [(a, b) for a in every_try for b in every_try
-                  if a["hostname"] == VICTIM and b["hostname"] == SURVIVOR and a["dag_id"] != b["dag_id"]
+                  if a["hostname"] == victim and b["hostname"] == survivor and a["dag_id"] != b["dag_id"]
                   and _overlaps(a, b)]
     assert concurrent, "no two tenants ran at the same time on the two workers"
     # ... and however many task slots the workers had, the chatwoot_source pool capped the tasks

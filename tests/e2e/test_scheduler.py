@@ -118,6 +118,12 @@ def test_scheduled_manual_and_backfill_runs_under_the_real_scheduler(airflow_env
             return len(backfills) >= 2 and all(r["state"] in TERMINAL for r in backfills + manual)
 
         wait_for("the backfill and the manual run to finish", backfill_and_manual_done, timeout=400, interval=3)
+
+        def tenant_b_synced_the_activity() -> bool:  # its own schedule, untouched by A's lock
+            return any(r["status"] == "success" and r["started_at"] > locked_at for r in control_rows(env, b))
+
+        wait_for("a scheduled sync of tenant B after the new activity", tenant_b_synced_the_activity,
+                 timeout=300, interval=3)
         # Wind down: a yearly schedule through the registry (picked up live by the dag-processor),
         # so no new run starts, then let every run finish. (Pausing would freeze running runs.)
         with env.analytics() as conn:
