@@ -36,6 +36,18 @@ class Env:
         env.update(extra)
         return env
 
+    def drift_source_view(self) -> None:
+        """Replace the source view with a drifted one: contact_name missing, status retyped to text,
+        an extra column brand_new (the deployed view stays underneath as vw_deployed)."""
+        with self.source() as conn:
+            columns = [r[0] for r in conn.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = 'vw_conversations_analytics_final'::regclass "
+                "AND attnum > 0 ORDER BY attnum")]
+            conn.execute("ALTER VIEW vw_conversations_analytics_final RENAME TO vw_deployed")
+            select = ", ".join("status::text AS status" if c == "status" else c for c in columns if c != "contact_name")
+            conn.execute(f"CREATE VIEW vw_conversations_analytics_final AS SELECT {select}, 1 AS brand_new FROM vw_deployed")
+            conn.execute("GRANT SELECT ON vw_conversations_analytics_final TO chatwoot_reader")
+
     def run_cli(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "chatwoot_etl", *args], env=self.cli_env(**extra_env),

@@ -142,14 +142,7 @@ def test_source_inspect_table_json_and_markdown(env, tmp_path):
 
 
 def test_source_inspect_reports_drift_and_exits_1(env, tmp_path):
-    with env.source() as conn:
-        columns = [r[0] for r in conn.execute(
-            "SELECT attname FROM pg_attribute WHERE attrelid = 'vw_conversations_analytics_final'::regclass "
-            "AND attnum > 0 ORDER BY attnum")]
-        conn.execute("ALTER VIEW vw_conversations_analytics_final RENAME TO vw_deployed")
-        select = ", ".join("status::text AS status" if c == "status" else c for c in columns if c != "contact_name")
-        conn.execute(f"CREATE VIEW vw_conversations_analytics_final AS SELECT {select}, 1 AS brand_new FROM vw_deployed")
-        conn.execute("GRANT SELECT ON vw_conversations_analytics_final TO chatwoot_reader")
+    env.drift_source_view()
     result = run(env, "source", "inspect", "--json")
     assert result.returncode == 1
     assert "breaks the contract: 1 missing and 1 retyped column(s)" in result.stderr.strip().splitlines()[-1]

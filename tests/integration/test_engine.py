@@ -370,14 +370,7 @@ def test_duplicate_view_rows_collapse_to_the_latest_csat_even_across_chunks(env)
 
 def test_schema_drift_stops_the_run_before_anything_is_written(env):
     tenant = env.tenant_ids[0]
-    with env.source() as conn:
-        columns = [r[0] for r in conn.execute(
-            "SELECT attname FROM pg_attribute WHERE attrelid = 'vw_conversations_analytics_final'::regclass "
-            "AND attnum > 0 ORDER BY attnum")]
-        conn.execute("ALTER VIEW vw_conversations_analytics_final RENAME TO vw_deployed")
-        select = ", ".join("status::text AS status" if c == "status" else c for c in columns if c != "contact_name")
-        conn.execute(f"CREATE VIEW vw_conversations_analytics_final AS SELECT {select}, 1 AS brand_new FROM vw_deployed")
-        conn.execute("GRANT SELECT ON vw_conversations_analytics_final TO chatwoot_reader")
+    env.drift_source_view()
     with pytest.raises(source.ContractDrift) as drift:
         sync(tenant)
     message = str(drift.value)
