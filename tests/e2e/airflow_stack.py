@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,30 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, interval: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(interval)
+
+
+def stop_process_groups(procs: Iterable[subprocess.Popen], timeout: float) -> None:
+    """SIGTERM each process's group, wait for all (bounded by timeout), then SIGKILL the groups."""
+    procs = list(procs)
+    for proc in procs:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except (ProcessLookupError, PermissionError):
+                pass
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            pass
+    time.sleep(1)
+    for proc in procs:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait(timeout=30)
 
 
 class AirflowStack:
@@ -119,25 +143,7 @@ class AirflowStack:
 
     def stop(self, timeout: float = 45) -> None:
         """SIGTERM every process group, wait (bounded), SIGKILL what is left, then sweep by marker."""
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + timeout
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                pass
-        time.sleep(1)
-        for proc in self.procs.values():
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait(timeout=30)
+        stop_process_groups(self.procs.values(), timeout)
         # anything else started with our marker (e.g. a task process in its own session)
         self.leftovers = self._marked_pids()
         for pid in self.leftovers:
