@@ -150,9 +150,12 @@ class Fixture:
             return dict(conn.execute("SELECT id, account_id FROM tenants WHERE id = ANY(%s)", (self.tenant_ids,)))
 
     def _count_rows(self, inboxes: list[int]) -> int:
+        """The view's row count from its base tables (one row per conversation and CSAT answer):
+        counting through the deployed view would aggregate every message once per tenant."""
         with psycopg.connect(self.admin) as conn:
-            return conn.execute(f"SELECT count(*) FROM {contract.SOURCE_VIEW} v WHERE v.inbox_id = ANY(%s)",
-                                (inboxes,)).fetchone()[0]
+            return conn.execute(
+                "SELECT count(*) FROM conversations c LEFT JOIN csat_survey_responses cs ON cs.conversation_id = c.id"
+                " WHERE c.inbox_id = ANY(%s)", (inboxes,)).fetchone()[0]
 
     @property
     def all_inboxes(self) -> list[int]:
@@ -249,13 +252,13 @@ def view_to_null(reader: str, inboxes: list[int], after: dt.datetime | None = No
         return {"seconds": time.perf_counter() - started, "bytes": size}
 
 
-def raw_pipe(reader: str, analytics: str, inboxes: list[int]) -> dict:
+def raw_pipe(reader: str, analytics: str, inboxes: list[int], settings: dict[str, str] | None = None) -> dict:
     """COPY view TO STDOUT streamed into COPY ... FROM STDIN of an empty table with those columns."""
     query, params = extract_query(inboxes)
     definition = sql.SQL(", ").join(
         sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in contract.SOURCE_COLUMNS.items())
     columns = sql.SQL(", ").join(sql.Identifier(c) for c in COLUMNS)
-    with source_connect(reader) as src, psycopg.connect(analytics) as dst:
+    with source_connect(reader, settings) as src, psycopg.connect(analytics) as dst:
         dst.execute("DROP TABLE IF EXISTS bench_raw_pipe")
         dst.execute(sql.SQL("CREATE TABLE bench_raw_pipe ({})").format(definition))
         dst.commit()
@@ -396,6 +399,33 @@ def versions(server: Server) -> dict:
 # the run
 
 
+def physical_limit(fx: Fixture, scratch: str, args, results: dict, view_label: str,
+                   settings: dict[str, str] | None = None) -> None:
+    """The raw COPY pipe and the view -> null sink, for all tenants at once and one tenant at a time."""
+    pipe_all, pipe_tenants, null_all, null_tenants = [], [], [], []
+    for r in range(args.repeat):
+        log(f"raw COPY pipe and view -> null sink{view_label}, run {r + 1}/{args.repeat}")
+        pipe_all.append(raw_pipe(fx.reader, scratch, fx.all_inboxes, settings))
+        null_all.append(view_to_null(fx.reader, fx.all_inboxes, settings=settings))
+        if r < args.repeat_full:  # per-tenant reads pay the deployed view once per tenant: long
+            pipe_tenants.append(sum(raw_pipe(fx.reader, scratch, i, settings)["seconds"] for i in fx.inboxes.values()))
+            null_tenants.append(sum(view_to_null(fx.reader, i, order=True, settings=settings)["seconds"]
+                                    for i in fx.inboxes.values()))
+    rows = sum(fx.view_rows.values())
+    results[f"raw_pipe{view_label}_all_tenants"] = {
+        "seconds": median([x["seconds"] for x in pipe_all]), "rows": pipe_all[0]["rows"],
+        "runs": [x["seconds"] for x in pipe_all], "rows_per_s": rows / median([x["seconds"] for x in pipe_all])}
+    results[f"raw_pipe{view_label}_per_tenant_sum"] = {"seconds": median(pipe_tenants), "runs": pipe_tenants,
+                                                      "rows_per_s": rows / median(pipe_tenants)}
+    results[f"view_null{view_label}_all_tenants"] = {"seconds": median([x["seconds"] for x in null_all]),
+                                                     "mb": round(null_all[0]["bytes"] / 1e6, 1)}
+    results[f"view_null{view_label}_per_tenant_sum_ordered"] = {"seconds": median(null_tenants), "runs": null_tenants}
+
+
+def pipe_all_rows(results: dict, view_label: str) -> int:
+    return results[f"raw_pipe{view_label}_all_tenants"]["rows"]
+
+
 def full_syncs(fx: Fixture, workdir: Path, repeat: int, results: dict, label: str,
                extra_env: dict[str, str] | None = None) -> None:
     rows = sum(fx.view_rows.values())
@@ -489,22 +519,9 @@ def run(args, server: Server, workdir: Path, conversations: int, results: dict, 
 
     # 1. physical limit: the raw COPY pipe, and the view alone
     scratch = server.uri(server.create("base_scratch", template=fx.template))
-    pipe_all, pipe_tenants, null_all, null_tenants = [], [], [], []
-    for r in range(args.repeat):
-        log(f"raw COPY pipe and view -> null sink, run {r + 1}/{args.repeat}")
-        pipe_all.append(raw_pipe(fx.reader, scratch, fx.all_inboxes))
-        null_all.append(view_to_null(fx.reader, fx.all_inboxes))
-        if r < args.repeat_full:  # per-tenant reads pay the deployed view once per tenant: long
-            pipe_tenants.append(sum(raw_pipe(fx.reader, scratch, i)["seconds"] for i in fx.inboxes.values()))
-            null_tenants.append(sum(view_to_null(fx.reader, i, order=True)["seconds"] for i in fx.inboxes.values()))
-    results["raw_pipe_all_tenants"] = {"seconds": median([x["seconds"] for x in pipe_all]), "rows": pipe_all[0]["rows"],
-                                       "runs": [x["seconds"] for x in pipe_all]}
-    results["raw_pipe_all_tenants"]["rows_per_s"] = rows / results["raw_pipe_all_tenants"]["seconds"]
-    results["raw_pipe_per_tenant_sum"] = {"seconds": median(pipe_tenants), "runs": pipe_tenants,
-                                          "rows_per_s": rows / median(pipe_tenants)}
-    results["view_null_all_tenants"] = {"seconds": median([x["seconds"] for x in null_all]),
-                                        "mb": round(null_all[0]["bytes"] / 1e6, 1)}
-    results["view_null_per_tenant_sum_ordered"] = {"seconds": median(null_tenants), "runs": null_tenants}
+    physical_limit(fx, scratch, args, results, "")
+    if pipe_all_rows(results, "") != rows:
+        raise RuntimeError(f"the raw pipe moved {pipe_all_rows(results, '')} rows, the source has {rows}")
 
     # 2 + 5. full syncs (CLI path) and their peak RSS
     full_syncs(fx, workdir, args.repeat_full, results, "deployed")
@@ -578,10 +595,9 @@ def run(args, server: Server, workdir: Path, conversations: int, results: dict, 
     env = base_env
     results["cli_startup"] = {"seconds": median([run_cli(["--help"], env, workdir)["seconds"]
                                                  for _ in range(max(1, args.repeat))])}
-    results["indexable_view_null_all_tenants"] = {"seconds": median(
-        [view_to_null(fx.reader, fx.all_inboxes)["seconds"] for _ in range(args.repeat)])}
     if not args.skip_full_indexable:
         fx.set_view("indexable")
+        physical_limit(fx, scratch, args, results, "_indexable", settings={})
         full_syncs(fx, workdir, args.repeat_full, results, "indexable_server_plan", {engine.SOURCE_SESSION_ENV: ""})
     fx.set_view("deployed")
     server.drop(env["_BENCH_DB"])
@@ -617,20 +633,31 @@ def targets(r: dict) -> list[dict]:
                     "met": None if met is None else bool(met)})
 
     full = r.get("full_sync_deployed_serial", {})
-    pipe = r.get("raw_pipe_per_tenant_sum", {})
-    if full and pipe:
-        ratio = full["rows_per_s"] / pipe["rows_per_s"]
-        add("full sync / raw pipe throughput (same per-tenant reads)", round(ratio, 2), ">= 0.5 (stretch 0.7)",
-            ratio >= 0.5)
-        ratio_all = full["rows_per_s"] / r["raw_pipe_all_tenants"]["rows_per_s"]
-        add("full sync / raw pipe throughput (one COPY for all tenants)", round(ratio_all, 2), ">= 0.5 (stretch 0.7)",
-            ratio_all >= 0.5)
-    for view in ("indexable", "indexable_server_plan", "deployed"):
+    # full sync against the raw pipe, on each view definition: the same per-tenant reads, and one
+    # COPY for every tenant (which the deployed view makes ~N times cheaper than N tenant reads)
+    for view, pipe_label in (("deployed", ""), ("indexable_server_plan", "_indexable")):
+        for workers in ("serial", "parallel2"):
+            sync = r.get(f"full_sync_{view}_{workers}")
+            for reads in ("per_tenant_sum", "all_tenants"):
+                pipe = r.get(f"raw_pipe{pipe_label}_{reads}")
+                if not (sync and pipe):
+                    continue
+                ratio = sync["rows_per_s"] / pipe["rows_per_s"]
+                what = "per-tenant reads" if reads == "per_tenant_sum" else "one COPY for all tenants"
+                add(f"full sync ({workers}, {view} view) / raw pipe ({what})", round(ratio, 2),
+                    ">= 0.5 (stretch 0.7)", ratio >= 0.5)
+    for view, denominator in (("indexable", "indexable_server_plan"), ("indexable_server_plan", "indexable_server_plan"),
+                              ("deployed", "deployed")):
         inc = r.get(f"incremental_{view}")
-        if inc and full:
-            share = inc["seconds"] / full["seconds"]
-            add(f"incremental 1% / full sync ({view} view)", f"{share:.1%}", "<= 5% (given an indexable view)",
-                share <= 0.05 if view != "deployed" else None)
+        base = r.get(f"full_sync_{denominator}_serial")
+        if inc and base:
+            share = inc["seconds"] / base["seconds"]
+            add(f"incremental 1% / full sync, whole CLI process ({view} view)", f"{share:.1%}",
+                "<= 5% (given an indexable view)", share <= 0.05 if view != "deployed" else None)
+            inner = inc["engine_seconds"] / base["engine_seconds"] if base.get("engine_seconds") else None
+            if inner is not None:
+                add(f"incremental 1% / full sync, engine time ({view} view)", f"{inner:.1%}",
+                    "<= 5% (given an indexable view)", inner <= 0.05 if view != "deployed" else None)
         noop = r.get(f"noop_one_tenant_{view}")
         if noop:
             over = noop["seconds"] - noop["window_eval_seconds"]
@@ -680,10 +707,13 @@ def print_table(report: dict) -> None:
         rss = f"{x['max_rss_mb']:.0f}" if x.get("max_rss_mb") else ""
         print(f"{label:<58} {x['seconds']:>9.2f} {rps:>9} {rss:>7}  {note}")
 
-    line("raw COPY pipe, one COPY for all tenants", "raw_pipe_all_tenants", "physical limit")
-    line("raw COPY pipe, one COPY per tenant (summed)", "raw_pipe_per_tenant_sum", "same reads as the ETL")
-    line("view -> null sink, all tenants", "view_null_all_tenants", "the source's own cost")
-    line("view -> null sink, per tenant, ordered (summed)", "view_null_per_tenant_sum_ordered")
+    for view, label in (("deployed", ""), ("indexable", "_indexable")):
+        line(f"raw COPY pipe, one COPY for all tenants ({view} view)", f"raw_pipe{label}_all_tenants",
+             "physical limit")
+        line(f"raw COPY pipe, one COPY per tenant, summed ({view})", f"raw_pipe{label}_per_tenant_sum",
+             "same reads as the ETL")
+        line(f"view -> null sink, all tenants ({view})", f"view_null{label}_all_tenants", "the source's own cost")
+        line(f"view -> null sink, per tenant, ordered, summed ({view})", f"view_null{label}_per_tenant_sum_ordered")
     line("full sync, serial (sync --all)", "full_sync_deployed_serial")
     line("full sync, 2 workers", "full_sync_deployed_parallel2")
     line("full sync, serial, indexable view + server plan", "full_sync_indexable_server_plan_serial")
@@ -703,7 +733,6 @@ def print_table(report: dict) -> None:
                     f"{'>' + str(plan['timed_out_ms'] // 1000):>9}"
                 print(f"{'  EXPLAIN window, ' + session:<58} {took} {'':>9} {'':>7}  "
                       f"indexes: {', '.join(plan['indexes_used']) or 'none'}")
-    line("indexable view -> null sink, all tenants", "indexable_view_null_all_tenants")
     line("CLI start-up (chatwoot-etl --help, no Airflow import)", "cli_startup")
     line("peak RSS: first tenant alone, 1x", "rss_one_tenant_1x", f"{r.get('rss_one_tenant_1x', {}).get('view_rows')} rows")
     line("peak RSS: first tenant alone, 5x", "rss_one_tenant_5x", f"{r.get('rss_one_tenant_5x', {}).get('view_rows')} rows")
@@ -721,7 +750,7 @@ def print_table(report: dict) -> None:
     print("\ntargets")
     for t in report["targets"]:
         verdict = {True: "MET", False: "MISSED", None: "info"}[t["met"]]
-        print(f"  {verdict:<7} {t['target']:<62} {t['value']!s:>10}  goal {t['goal']}")
+        print(f"  {verdict:<7} {t['target']:<86} {t['value']!s:>8}  goal {t['goal']}")
 
 
 if __name__ == "__main__":
