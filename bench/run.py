@@ -11,13 +11,16 @@ drops itself, on the server AIRFLOW_CONN_ANALYTICS_DB points at (else the projec
 
 What each figure is (see README "Benchmarks"):
   raw pipe        COPY (SELECT needed columns FROM the view WHERE inbox_id = ANY(...)) TO STDOUT
-                  streamed into COPY ... FROM STDIN of an empty table: the physical limit here;
+                  streamed into COPY ... FROM STDIN of an empty table: the physical limit here
+                  (all tenants in one COPY and one COPY per tenant; deployed and indexable view);
   view -> null    the same COPY ... TO STDOUT read and discarded: the source's own cost;
   full sync       `chatwoot-etl sync --all` on an empty analytics database (CLI path, one process),
                   and the same with 2 workers (`sync --tenant N` processes, 2 at a time);
   incremental     `sync --all` after seed.add_activity(touch_fraction=0.01), on the deployed view
                   and on the indexable one (include/sql/chatwoot/02_view_indexable.sql);
   no-op           `sync --all` again with nothing changed;
+  warm process    the same incremental and one-tenant no-op inside bench/warm_sync.py, a process that
+                  has Airflow loaded already (as a worker's task process has), without the CLI's start-up;
   peak RSS        max RSS of the sync process, from the kernel (os.wait4 rusage);
   parse           bench/parse_time.py (DAG parse time for 10 / 100 / 500 tenants), when present;
   previous        a re-creation of the PREVIOUS ETL (OFFSET pages + one INSERT per row), on a subset.
