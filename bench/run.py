@@ -427,10 +427,6 @@ def physical_limit(fx: Fixture, scratch: str, args, results: dict, view_label: s
     results[f"view_null{view_label}_per_tenant_sum_ordered"] = {"seconds": median(null_tenants), "runs": null_tenants}
 
 
-def pipe_all_rows(results: dict, view_label: str) -> int:
-    return results[f"raw_pipe{view_label}_all_tenants"]["rows"]
-
-
 class WarmSync:
     """bench/warm_sync.py as a child: sync commands timed inside one process that has Airflow
     loaded already, as an Airflow worker's task process has."""
@@ -584,8 +580,9 @@ def run(args, server: Server, workdir: Path, conversations: int, results: dict, 
     # 1. physical limit: the raw COPY pipe, and the view alone
     scratch = server.uri(server.create("base_scratch", template=fx.template))
     physical_limit(fx, scratch, args, results, "")
-    if pipe_all_rows(results, "") != rows:
-        raise RuntimeError(f"the raw pipe moved {pipe_all_rows(results, '')} rows, the source has {rows}")
+    moved = results["raw_pipe_all_tenants"]["rows"]
+    if moved != rows:
+        raise RuntimeError(f"the raw pipe moved {moved} rows, the source has {rows}")
 
     # 2 + 5. full syncs (CLI path) and their peak RSS
     full_syncs(fx, workdir, args.repeat_full, results, "deployed")
