@@ -55,8 +55,11 @@ INBOXES_PER_ACCOUNT = 2
 SEED = 42
 EXPLAIN_TIMEOUT_MS = 60_000
 
-from chatwoot_etl import commands, connections, contract, embedded, engine, migrations, seed  # noqa: E402
+from chatwoot_etl import connections, contract  # noqa: E402
+from chatwoot_etl.admin import migrations  # noqa: E402
+from chatwoot_etl.localdev import demo as commands, embedded, seed  # noqa: E402
 from chatwoot_etl.paths import LOCAL_DIR  # noqa: E402
+from chatwoot_etl.sync import engine  # noqa: E402
 
 COLUMNS = list(contract.SOURCE_COLUMNS)
 

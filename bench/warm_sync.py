@@ -28,7 +28,7 @@ def main() -> int:
     import airflow.models.variable  # noqa: F401
     import airflow.providers.postgres.hooks.postgres  # noqa: F401
 
-    from chatwoot_etl import engine  # noqa: F401
+    from chatwoot_etl.sync import engine  # noqa: F401
 
     for line in sys.stdin:
         args = cli.build_parser().parse_args(shlex.split(line))

@@ -1,5 +1,5 @@
 """Airflow DAG `chatwoot_freshness`: alerts when a tenant's watermark lags the source (default > 1 hour)."""
 
-from chatwoot_etl.dag_factory import build_freshness_dag
+from chatwoot_etl.orchestration.dag_factory import build_freshness_dag
 
 dag = build_freshness_dag()

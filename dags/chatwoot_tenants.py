@@ -5,6 +5,6 @@ Parsing reads a small JSON file only (no database, no network): the snapshot wri
 See README "Operating it in Airflow".
 """
 
-from chatwoot_etl.dag_factory import build_tenant_dags
+from chatwoot_etl.orchestration.dag_factory import build_tenant_dags
 
 globals().update(build_tenant_dags())

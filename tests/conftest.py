@@ -15,7 +15,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from chatwoot_etl import connections, embedded, migrations
+from chatwoot_etl import connections
+from chatwoot_etl.admin import migrations
+from chatwoot_etl.localdev import embedded
 from chatwoot_etl.paths import LOCAL_DIR
 
 pytest_plugins = ["tests.source_fixtures"]

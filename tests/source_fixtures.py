@@ -11,7 +11,8 @@ from typing import NamedTuple
 import psycopg
 import pytest
 
-from chatwoot_etl import connections, seed
+from chatwoot_etl import connections
+from chatwoot_etl.localdev import seed
 
 TEMPLATE_ACCOUNTS = 3
 TEMPLATE_CONVERSATIONS = 2000

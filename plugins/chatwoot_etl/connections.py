@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from chatwoot_etl import embedded
+from chatwoot_etl.localdev import embedded
 from chatwoot_etl.paths import LOCAL_DIR
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,9 @@ import psycopg
 import pytest
 from cryptography.fernet import Fernet
 
-from chatwoot_etl import commands, connections, registry, seed
+from chatwoot_etl import connections
+from chatwoot_etl.localdev import demo as commands, seed
+from chatwoot_etl.orchestration import registry
 from tests.conftest import database_name
 from tests.e2e.celery_stack import (COMPOSE_FILE, PROJECT_DIR, CeleryStack, LocalServices, RedisServer,
                                     compose_environment, free_port, interpolate, load_compose, local_overrides,

@@ -90,7 +90,7 @@ def test_the_shared_environment(compose):
     assert referenced_variables(env["AIRFLOW_CONN_CHATWOOT_SOURCE"]) == [("AIRFLOW_CONN_CHATWOOT_SOURCE", ":?")]
     assert referenced_variables(env["AIRFLOW_CONN_ANALYTICS_DB"]) == [("AIRFLOW_CONN_ANALYTICS_DB", ":?")]
     # the registry snapshot the DAG files read sits on a volume every Airflow container mounts
-    from chatwoot_etl import dag_factory, registry
+    from chatwoot_etl.orchestration import dag_factory, registry
 
     assert env[registry.ENV_PATH].startswith("/opt/airflow/registry/")
     assert env["CHATWOOT_ETL_SOURCE_POOL"] == dag_factory.SOURCE_POOL == "chatwoot_source"

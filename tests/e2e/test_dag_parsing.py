@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from chatwoot_etl import registry
+from chatwoot_etl.orchestration import registry
 from tests.e2e.conftest import DAGS_FOLDER, closed_port_uri
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
-from chatwoot_etl import commands, connections
+from chatwoot_etl import connections
+from chatwoot_etl.localdev import demo as commands
 
 
 @dataclass

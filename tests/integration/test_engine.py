@@ -14,8 +14,9 @@ import pandas as pd
 import psycopg
 import pytest
 
-from chatwoot_etl import engine, load, locks, seed, source, transform
-from chatwoot_etl.engine import SyncOptions
+from chatwoot_etl.localdev import seed
+from chatwoot_etl.sync import engine, load, locks, source, transform
+from chatwoot_etl.sync.engine import SyncOptions
 
 pytestmark = pytest.mark.integration
 
@@ -172,7 +173,7 @@ def test_rows_updated_during_a_run_are_neither_lost_nor_doubled(env):
 CRASHING_SYNC = textwrap.dedent("""
     import os, signal, sys
     from datetime import timedelta
-    from chatwoot_etl import engine
+    from chatwoot_etl.sync import engine
 
     tenant, crash_after, chunk_size = (int(a) for a in sys.argv[1:4])
 
@@ -236,7 +237,7 @@ def test_second_sync_of_a_tenant_is_refused_while_the_lock_is_held(env):
 
 HELD_SYNC = textwrap.dedent("""
     import os, sys, time
-    from chatwoot_etl import engine
+    from chatwoot_etl.sync import engine
     tenant, release = int(sys.argv[1]), sys.argv[2]
 
     def hold(chunk, result):  # keep the run (and its lock) alive until the test says so
@@ -392,7 +393,7 @@ def test_only_extra_columns_are_logged_and_ignored(env, caplog):
         conn.execute("ALTER VIEW vw_conversations_analytics_final RENAME TO vw_deployed")
         conn.execute("CREATE VIEW vw_conversations_analytics_final AS SELECT *, 'x'::text AS brand_new FROM vw_deployed")
         conn.execute("GRANT SELECT ON vw_conversations_analytics_final TO chatwoot_reader")
-    with caplog.at_level("INFO", logger="chatwoot_etl.engine"):
+    with caplog.at_level("INFO", logger="chatwoot_etl.sync.engine"):
         assert sync(tenant).status == "success"
     assert "event=source_extra_columns_ignored" in caplog.text and "brand_new" in caplog.text
     assert_target_equals_source(env, tenant)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from chatwoot_etl import contract, migrations
+from chatwoot_etl import contract
+from chatwoot_etl.admin import migrations
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 import psycopg
 import pytest
 
-from chatwoot_etl import contract, seed
+from chatwoot_etl import contract
+from chatwoot_etl.localdev import seed
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,9 @@ import json
 import psycopg
 import pytest
 
-from chatwoot_etl import contract, engine, seed
+from chatwoot_etl import contract
+from chatwoot_etl.localdev import seed
+from chatwoot_etl.sync import engine
 from chatwoot_etl.paths import sql_text
 
 pytestmark = pytest.mark.integration

@@ -6,8 +6,9 @@ from datetime import datetime
 
 import pytest
 
-from chatwoot_etl import contract, inventory, mappings
-from chatwoot_etl.mappings import AdminError
+from chatwoot_etl import contract
+from chatwoot_etl.admin import inventory, mappings
+from chatwoot_etl.admin.mappings import AdminError
 
 TENANT = {"id": 1, "slug": "demo-1", "account_id": 10, "status": "active"}
 

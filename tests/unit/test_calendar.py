@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from chatwoot_etl import contract
-from chatwoot_etl.transform import calendar_fields
+from chatwoot_etl.sync.transform import calendar_fields
 
 
 def cal(*instants: str | None, tz: str = "America/Sao_Paulo") -> pd.DataFrame:

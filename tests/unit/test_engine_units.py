@@ -9,11 +9,12 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from chatwoot_etl import contract, locks, source
-from chatwoot_etl.engine import SyncOptions, plan_window
+from chatwoot_etl import contract
+from chatwoot_etl.sync import locks, source
+from chatwoot_etl.sync.engine import SyncOptions, plan_window
 from chatwoot_etl.logs import format_fields
-from chatwoot_etl.runs import ConfigurationError, Inbox
-from chatwoot_etl.watermarks import Watermark, compare_mirror
+from chatwoot_etl.sync.runs import ConfigurationError, Inbox
+from chatwoot_etl.sync.watermarks import Watermark, compare_mirror
 
 UTC = timezone.utc
 
@@ -146,7 +147,7 @@ def test_log_fields_are_key_value_and_quoted_when_needed():
 
 def test_lock_key_is_the_same_in_every_process():
     """The old ETL used Python's hash(), which differs per process: its lock excluded nothing."""
-    script = "from chatwoot_etl.locks import lock_key; print(lock_key(7))"
+    script = "from chatwoot_etl.sync.locks import lock_key; print(lock_key(7))"
     keys = {
         subprocess.run([sys.executable, "-c", script], env={"PYTHONHASHSEED": seed, "PATH": ""},
                        capture_output=True, text=True, check=True).stdout

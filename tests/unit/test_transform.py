@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from chatwoot_etl import contract
-from chatwoot_etl.transform import (
+from chatwoot_etl.sync.transform import (
     NULL_TOKENS,
     Rejection,
     TransformResult,

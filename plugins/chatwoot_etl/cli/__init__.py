@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     reg.add_argument("action", choices=["refresh", "show"],
                      help="refresh: rewrite it from tenants / inbox_tenant_mapping; show: print it")
 
-    from chatwoot_etl import cli_admin
+    from chatwoot_etl.cli import admin as cli_admin
 
     cli_admin.register(commands)
     return parser
@@ -97,7 +97,7 @@ def print_table(rows: list[dict[str, Any]], columns: list[str] | None = None) ->
 
 
 def _sync_options(args: argparse.Namespace):
-    from chatwoot_etl.engine import DEFAULT_CHUNK_SIZE, DEFAULT_LOOKBACK, SyncOptions
+    from chatwoot_etl.sync.engine import DEFAULT_CHUNK_SIZE, DEFAULT_LOOKBACK, SyncOptions
 
     mode = "full_refresh" if args.full_refresh else "window" if args.since else "incremental"
     return SyncOptions(
@@ -111,7 +111,8 @@ def _sync_options(args: argparse.Namespace):
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from chatwoot_etl import commands, engine, locks
+    from chatwoot_etl.localdev import demo as commands
+    from chatwoot_etl.sync import engine, locks
 
     if args.until and not args.since:
         print("chatwoot-etl: --until needs --since", file=sys.stderr)
@@ -136,7 +137,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from chatwoot_etl import commands
+    from chatwoot_etl.localdev import demo as commands
 
     rows = commands.status_rows()
     if args.json:
@@ -147,7 +148,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_registry_show() -> int:
-    from chatwoot_etl import registry
+    from chatwoot_etl.orchestration import registry
 
     snapshot = registry.read()
     print(f"# {registry.snapshot_path()} ({snapshot.origin}, generated {snapshot.generated_at})")
@@ -167,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     # Variables live): that must happen before Airflow is imported, which reads its config once.
     offline = args.command == "embedded" or (args.command == "registry" and args.action == "show")
     where = None if offline else connections.ensure_connections()
-    from chatwoot_etl import commands, logs
+    from chatwoot_etl import logs
+    from chatwoot_etl.localdev import demo as commands
 
     logs.configure(args.log_level)
     if args.command == "embedded":
@@ -185,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_sync(args)
     if args.command == "status":
         return cmd_status(args)
-    from chatwoot_etl import cli_admin
+    from chatwoot_etl.cli import admin as cli_admin
 
     if args.command in cli_admin.COMMANDS:
         return cli_admin.run(args)

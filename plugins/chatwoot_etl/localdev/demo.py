@@ -11,7 +11,8 @@ from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from chatwoot_etl import connections, migrations
+from chatwoot_etl import connections
+from chatwoot_etl.admin import migrations
 from chatwoot_etl.paths import sql_text
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ def migrate() -> list[str]:
 
 
 def seed_source(args) -> dict[str, Any]:
-    from chatwoot_etl import seed
+    from chatwoot_etl.localdev import seed
 
     with connections.connect(connections.SOURCE_ADMIN_CONN_ID, application_name="chatwoot_etl:seed") as conn:
         conn.autocommit = True
@@ -45,7 +46,7 @@ def syncable_tenants() -> list[int]:
 
 def cli_variables():
     """The Airflow Variable mirror; the engine logs and carries on if the metadata DB is unreachable."""
-    from chatwoot_etl.variables import AirflowVariables
+    from chatwoot_etl.orchestration.variables import AirflowVariables
 
     return AirflowVariables()
 
@@ -114,7 +115,7 @@ SOURCE_POOL_SLOTS = 4
 
 def airflow_env() -> dict[str, str]:
     """The environment Airflow subprocesses need: this project's DAGs, registry and connections."""
-    from chatwoot_etl import registry
+    from chatwoot_etl.orchestration import registry
     from chatwoot_etl.paths import PROJECT_DIR
 
     env = dict(os.environ)
@@ -137,7 +138,7 @@ def run_airflow(*args: str, timeout: float = 600, log_file: Path | None = None) 
 
 def ensure_source_pool(slots: int = SOURCE_POOL_SLOTS) -> None:
     """The pool that caps connections to the Chatwoot database across all tenant DAGs."""
-    from chatwoot_etl.dag_factory import SOURCE_POOL
+    from chatwoot_etl.orchestration.dag_factory import SOURCE_POOL
 
     done = run_airflow("pools", "set", SOURCE_POOL, str(slots),
                        "Connections to the Chatwoot source database, across every tenant DAG")
@@ -146,7 +147,7 @@ def ensure_source_pool(slots: int = SOURCE_POOL_SLOTS) -> None:
 
 
 def refresh_registry() -> dict[str, Any]:
-    from chatwoot_etl import registry
+    from chatwoot_etl.orchestration import registry
 
     return registry.refresh()
 
@@ -156,9 +157,9 @@ def demo() -> list[dict[str, Any]]:
     Airflow (`airflow dags test chatwoot_sync_tenant_<id>`); the per-tenant summary rows."""
     from datetime import datetime, timezone
 
-    from chatwoot_etl import seed
+    from chatwoot_etl.localdev import seed
     from chatwoot_etl.paths import LOCAL_DIR
-    from chatwoot_etl.registry import dag_id_for
+    from chatwoot_etl.orchestration.registry import dag_id_for
 
     migrate()
     with connections.connect(connections.SOURCE_ADMIN_CONN_ID, application_name="chatwoot_etl:demo") as conn:
@@ -209,7 +210,7 @@ def demo_summary(runs: dict[int, tuple[int, float, Path]], since) -> list[dict[s
 
 
 def embedded(action: str) -> int:
-    from chatwoot_etl import embedded as server
+    from chatwoot_etl.localdev import embedded as server
 
     if action == "stop":
         server.stop(connections.EMBEDDED_PGDATA)

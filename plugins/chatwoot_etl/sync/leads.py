@@ -76,7 +76,7 @@ class LeadRules:
 
 
 def _default_rules() -> dict[str, Any]:
-    text = resources.files("chatwoot_etl").joinpath(_RULES_FILE).read_text(encoding="utf-8")
+    text = resources.files("chatwoot_etl.sync").joinpath(_RULES_FILE).read_text(encoding="utf-8")
     return json.loads(text)
 
 

@@ -15,13 +15,13 @@ from airflow.sdk.definitions.retry_policy import RetryDecision, RetryPolicy
 
 
 def _permanent_errors() -> tuple[type[BaseException], ...]:
-    from chatwoot_etl.engine import PERMANENT_ERRORS  # only after a failure, in the worker
+    from chatwoot_etl.sync.engine import PERMANENT_ERRORS  # only after a failure, in the worker
 
     return PERMANENT_ERRORS
 
 
 def _is_lock_refused(exc: BaseException) -> bool:
-    from chatwoot_etl.locks import LockRefused
+    from chatwoot_etl.sync.locks import LockRefused
 
     return isinstance(exc, LockRefused)
 
@@ -46,7 +46,7 @@ class SyncRetryPolicy(RetryPolicy):
         return RetryDecision.default()
 
     def serialize(self) -> dict[str, Any]:
-        return {"__type": "chatwoot_etl.retries.SyncRetryPolicy"}
+        return {"__type": "chatwoot_etl.orchestration.retries.SyncRetryPolicy"}
 
     @classmethod
     def deserialize(cls, data: dict[str, Any]) -> SyncRetryPolicy:

@@ -56,7 +56,7 @@ def window_to_xcom(window) -> dict[str, Any]:
 
 
 def window_from_xcom(data: dict[str, Any]):
-    from chatwoot_etl import source
+    from chatwoot_etl.sync import source
 
     return source.ExtractWindow(tuple(data["synced_inboxes"]), tuple(data["history_inboxes"]),
                                 (datetime.fromisoformat(data["after"][0]), int(data["after"][1])),
@@ -71,7 +71,8 @@ def compare_window(tenant_id: int, window, *, chunk_size: int, lookback: timedel
     """Source vs target for the window (the source read in one REPEATABLE READ snapshot)."""
     import psycopg
 
-    from chatwoot_etl import connections, engine, leads, runs, source, transform
+    from chatwoot_etl import connections
+    from chatwoot_etl.sync import engine, leads, runs, source, transform
     from chatwoot_etl.paths import sql_text
 
     counts = Counts()

@@ -25,7 +25,7 @@ SLACK_CONN_ID = os.environ.get("CHATWOOT_ETL_SLACK_CONN_ID", "chatwoot_alerts_sl
 SMTP_CONN_ID = os.environ.get("CHATWOOT_ETL_SMTP_CONN_ID", "chatwoot_alerts_smtp")
 _TENANT_DAG = re.compile(r"^chatwoot_sync_tenant_(\d+)$")
 
-log = EventLogger("chatwoot_etl.alerts")
+log = EventLogger("chatwoot_etl.orchestration.alerts")
 
 
 @dataclass

@@ -29,7 +29,7 @@ import psycopg
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
 
-log = EventLogger("chatwoot_etl.mappings")
+log = EventLogger("chatwoot_etl.admin.mappings")
 
 STATUSES = ("active", "suspended", "cancelled", "trial")
 SYNCED_STATUSES = ("active", "trial")

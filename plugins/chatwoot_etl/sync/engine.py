@@ -25,12 +25,13 @@ from typing import Any
 import pandas as pd
 import psycopg
 
-from chatwoot_etl import connections, leads, load, locks, runs, source, transform, watermarks
+from chatwoot_etl import connections
+from chatwoot_etl.sync import leads, load, locks, runs, source, transform, watermarks
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
-from chatwoot_etl.runs import ConfigurationError
-from chatwoot_etl.variables import AirflowVariables, VariableStoreError
-from chatwoot_etl.watermarks import Watermark
+from chatwoot_etl.sync.runs import ConfigurationError
+from chatwoot_etl.orchestration.variables import AirflowVariables, VariableStoreError
+from chatwoot_etl.sync.watermarks import Watermark
 
 MODES = ("incremental", "full_refresh", "window")
 LOAD_TYPES = {"incremental": "incremental", "full_refresh": "full", "window": "window"}
@@ -225,7 +226,7 @@ def sync_tenant(
     options.validate()
     execution_id = str(uuid.uuid4())
     result = SyncResult(tenant_id=tenant_id, execution_id=execution_id, mode=options.mode)
-    log = EventLogger("chatwoot_etl.engine", tenant=tenant_id, run=execution_id[:8], mode=options.mode)
+    log = EventLogger("chatwoot_etl.sync.engine", tenant=tenant_id, run=execution_id[:8], mode=options.mode)
     started = time.monotonic()
     app_name = f"chatwoot_etl:sync:tenant={tenant_id}:run={execution_id[:8]}"
 

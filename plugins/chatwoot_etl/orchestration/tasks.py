@@ -35,12 +35,12 @@ def _run_type(context: dict[str, Any]) -> str:
 
 def _logger(tenant_id: int, context: dict[str, Any]) -> EventLogger:
     ti = context.get("ti")
-    return EventLogger("chatwoot_etl.tasks", tenant=tenant_id, dag_run=getattr(ti, "run_id", None),
+    return EventLogger("chatwoot_etl.orchestration.tasks", tenant=tenant_id, dag_run=getattr(ti, "run_id", None),
                        task=getattr(ti, "task_id", None), try_number=getattr(ti, "try_number", None))
 
 
 def _aware(value: Any, name: str) -> datetime | None:
-    from chatwoot_etl.runs import ConfigurationError
+    from chatwoot_etl.sync.runs import ConfigurationError
 
     if value in (None, ""):
         return None
@@ -58,7 +58,7 @@ def _aware(value: Any, name: str) -> datetime | None:
 
 def sync_options(context: dict[str, Any]):
     """The engine's options for this run: backfill runs re-sync their data interval as a window."""
-    from chatwoot_etl.engine import DEFAULT_CHUNK_SIZE, SyncOptions
+    from chatwoot_etl.sync.engine import DEFAULT_CHUNK_SIZE, SyncOptions
 
     params = context.get("params") or {}
     run_type = _run_type(context)
@@ -80,7 +80,8 @@ def sync_options(context: dict[str, Any]):
 
 def resolve_inboxes(tenant_id: int, **context: Any) -> dict[str, Any]:
     """The tenant's active inboxes (and which still need their history); fails on an unknown tenant."""
-    from chatwoot_etl import connections, runs
+    from chatwoot_etl import connections
+    from chatwoot_etl.sync import runs
 
     log = _logger(tenant_id, context)
     with connections.connect(connections.ANALYTICS_CONN_ID, application_name=f"chatwoot_etl:resolve:tenant={tenant_id}",
@@ -100,7 +101,8 @@ def check_source_contract(tenant_id: int, **context: Any) -> dict[str, Any]:
     """Fail at once, with the column diff, when the source view no longer offers what the load needs."""
     import psycopg
 
-    from chatwoot_etl import connections, source
+    from chatwoot_etl import connections
+    from chatwoot_etl.sync import source
 
     log = _logger(tenant_id, context)
     with connections.connect(connections.SOURCE_CONN_ID,
@@ -116,8 +118,8 @@ def check_source_contract(tenant_id: int, **context: Any) -> dict[str, Any]:
 
 def sync(tenant_id: int, **context: Any) -> dict[str, Any]:
     """The engine's chunked extract -> transform -> upsert, under the tenant's advisory lock."""
-    from chatwoot_etl import engine, reconcile
-    from chatwoot_etl.variables import AirflowVariables
+    from chatwoot_etl.sync import engine, reconcile
+    from chatwoot_etl.orchestration.variables import AirflowVariables
 
     log = _logger(tenant_id, context)
     options = sync_options(context)
@@ -138,8 +140,9 @@ def publish_watermark(tenant_id: int, **context: Any) -> dict[str, Any]:
     The sync already publishes at its end; this repairs a mirror it could not write. Window runs
     (backfills) leave the Variable alone so an operator's pending rewind is never overwritten.
     """
-    from chatwoot_etl import connections, engine, locks, watermarks
-    from chatwoot_etl.variables import AirflowVariables
+    from chatwoot_etl import connections
+    from chatwoot_etl.sync import engine, locks, watermarks
+    from chatwoot_etl.orchestration.variables import AirflowVariables
 
     log = _logger(tenant_id, context)
     summary = context["ti"].xcom_pull(task_ids="sync") or {}
@@ -174,7 +177,7 @@ def reconcile(tenant_id: int, **context: Any) -> dict[str, Any]:
     """Source vs target counts (rows, leads, visits) for the synced window; fail on an unexplained mismatch."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from chatwoot_etl import reconcile as rec
+    from chatwoot_etl.sync import reconcile as rec
 
     log = _logger(tenant_id, context)
     summary = context["ti"].xcom_pull(task_ids="sync") or {}
@@ -202,7 +205,7 @@ def reconcile(tenant_id: int, **context: Any) -> dict[str, Any]:
 
 def refresh_registry(**context: Any) -> dict[str, Any]:
     """Rewrite the tenant registry snapshot; on failure the last good one stays (no DAG disappears)."""
-    from chatwoot_etl import registry
+    from chatwoot_etl.orchestration import registry
 
     return registry.refresh()
 
@@ -214,7 +217,9 @@ def report_drift(**context: Any) -> dict[str, Any]:
     import hashlib
     import json
 
-    from chatwoot_etl import alerts, connections, mappings
+    from chatwoot_etl import connections
+    from chatwoot_etl.admin import mappings
+    from chatwoot_etl.orchestration import alerts
     from chatwoot_etl.paths import sql_text
 
     with connections.connect(connections.ANALYTICS_CONN_ID, application_name="chatwoot_etl:drift",
@@ -242,7 +247,7 @@ def report_drift(**context: Any) -> dict[str, Any]:
 
 def check_freshness(**context: Any) -> dict[str, Any]:
     """Alert on tenants whose watermark lags the source by more than the threshold."""
-    from chatwoot_etl import freshness
+    from chatwoot_etl.orchestration import freshness
 
     minutes = (context.get("params") or {}).get("threshold_minutes")
     threshold = timedelta(minutes=float(minutes)) if minutes else None

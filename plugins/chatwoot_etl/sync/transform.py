@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from chatwoot_etl import contract, leads
+from chatwoot_etl import contract
+from chatwoot_etl.sync import leads
 
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
 NULL_TOKENS = frozenset({"", "nan", "NaN", "None", "none", "null", "NULL"})

@@ -16,11 +16,12 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from chatwoot_etl import contract, source
+from chatwoot_etl import contract
+from chatwoot_etl.sync import source
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
 
-log = EventLogger("chatwoot_etl.inventory")
+log = EventLogger("chatwoot_etl.admin.inventory")
 
 # Source columns the dashboards show or filter on (directly or through the derived fields):
 # a high share of NULLs here means empty charts, whatever the load does.

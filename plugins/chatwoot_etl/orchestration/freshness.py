@@ -15,7 +15,7 @@ from typing import Any
 from chatwoot_etl.logs import EventLogger
 
 DEFAULT_THRESHOLD = timedelta(hours=1)
-log = EventLogger("chatwoot_etl.freshness")
+log = EventLogger("chatwoot_etl.orchestration.freshness")
 
 
 def default_threshold() -> timedelta:
@@ -73,7 +73,7 @@ def _recently_alerted(tenant_id: int, within: timedelta) -> bool:
 
 def check(threshold: timedelta | None = None, context: Any | None = None) -> dict[str, Any]:
     """Measure every tenant's lag, alert on those over the threshold; a small summary for XCom."""
-    from chatwoot_etl import alerts
+    from chatwoot_etl.orchestration import alerts
 
     threshold = threshold or default_threshold()
     lags = measure()
@@ -107,6 +107,6 @@ def check(threshold: timedelta | None = None, context: Any | None = None) -> dic
 
 
 def alerts_dag_id(tenant_id: int) -> str:
-    from chatwoot_etl.registry import dag_id_for
+    from chatwoot_etl.orchestration.registry import dag_id_for
 
     return dag_id_for(tenant_id)

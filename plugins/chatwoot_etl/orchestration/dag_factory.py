@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param, ParamsDict, get_parsing_context
 
-from chatwoot_etl import alerts, registry, retries, tasks
+from chatwoot_etl.orchestration import alerts, registry, retries, tasks
 
 log = logging.getLogger(__name__)
 

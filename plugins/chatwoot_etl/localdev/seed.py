@@ -21,7 +21,7 @@ import psycopg
 
 from chatwoot_etl.paths import sql_text
 
-log = logging.getLogger("chatwoot_etl.seed")
+log = logging.getLogger("chatwoot_etl.localdev.seed")
 
 SCHEMA_FILES = (
     "chatwoot/00_reader_role.sql",

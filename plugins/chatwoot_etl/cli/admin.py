@@ -190,7 +190,9 @@ def _source(name: str):
 def cmd_source_inspect(args: argparse.Namespace) -> int:
     import psycopg
 
-    from chatwoot_etl import connections, engine, inventory
+    from chatwoot_etl import connections
+    from chatwoot_etl.admin import inventory
+    from chatwoot_etl.sync import engine
 
     fmt = "json" if args.json else args.format
     started = time.perf_counter()
@@ -268,7 +270,7 @@ def _print_inspection(report: dict[str, Any], output: Path | None) -> None:
 
 
 def cmd_tenants(args: argparse.Namespace) -> int:
-    from chatwoot_etl import mappings
+    from chatwoot_etl.admin import mappings
 
     with _analytics(f"tenants-{args.action}") as analytics:
         if args.action == "list":
@@ -305,7 +307,7 @@ _RESULT_COLUMNS = ["inbox_id", "inbox_name", "action", "changed", "from_tenant_i
 
 
 def cmd_inboxes(args: argparse.Namespace) -> int:
-    from chatwoot_etl import mappings
+    from chatwoot_etl.admin import mappings
 
     name = f"inboxes-{args.action}"
     with _analytics(name) as analytics:
@@ -385,7 +387,7 @@ def run(args: argparse.Namespace) -> int:
     """Run an administration command; the CLI's exit code."""
     import psycopg
 
-    from chatwoot_etl.mappings import AdminError
+    from chatwoot_etl.admin.mappings import AdminError
 
     as_json = bool(getattr(args, "json", False)) or getattr(args, "format", None) == "json"
     try:
