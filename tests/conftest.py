@@ -13,12 +13,11 @@ from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
-from psycopg import sql
-
 from chatwoot_etl import connections
 from chatwoot_etl.admin import migrations
 from chatwoot_etl.localdev import embedded
 from chatwoot_etl.paths import LOCAL_DIR
+from psycopg import sql
 
 pytest_plugins = ["tests.source_fixtures"]
 

@@ -9,7 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SOURCE_VIEW = "vw_conversations_analytics_final"
-TARGET_TABLE = "conversations_analytics"
+
+# tenants.timezone's default: the calendar fields are computed in the tenant's zone.
+DEFAULT_TIMEZONE = "America/Sao_Paulo"
+# tenants.status values, and the ones that get a sync (and a DAG).
+TENANT_STATUSES = ("active", "suspended", "cancelled", "trial")
+SYNCED_STATUSES = ("active", "trial")
 
 # Source column -> its PostgreSQL type (as format_type() spells it). Every one is required.
 SOURCE_COLUMNS: dict[str, str] = {

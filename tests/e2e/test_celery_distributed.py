@@ -21,15 +21,26 @@ from datetime import datetime
 
 import psycopg
 import pytest
+from chatwoot_etl import connections
+from chatwoot_etl.localdev import demo as commands
+from chatwoot_etl.localdev import seed
+from chatwoot_etl.orchestration import registry
 from cryptography.fernet import Fernet
 
-from chatwoot_etl import connections
-from chatwoot_etl.localdev import demo as commands, seed
-from chatwoot_etl.orchestration import registry
 from tests.conftest import database_name
-from tests.e2e.celery_stack import (COMPOSE_FILE, PROJECT_DIR, CeleryStack, LocalServices, RedisServer,
-                                    compose_environment, free_port, interpolate, load_compose, local_overrides,
-                                    wait_for)
+from tests.e2e.celery_stack import (
+    COMPOSE_FILE,
+    PROJECT_DIR,
+    CeleryStack,
+    LocalServices,
+    RedisServer,
+    compose_environment,
+    free_port,
+    interpolate,
+    load_compose,
+    local_overrides,
+    wait_for,
+)
 from tests.integration.conftest import Env
 from tests.integration.test_engine import assert_target_equals_source, source_state
 

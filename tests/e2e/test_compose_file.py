@@ -10,8 +10,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.celery_stack import (COMPOSE_FILE, PROJECT_DIR, common_environment, interpolate, load_compose,
-                                    local_overrides, referenced_variables)
+from tests.e2e.celery_stack import (
+    COMPOSE_FILE,
+    PROJECT_DIR,
+    common_environment,
+    interpolate,
+    load_compose,
+    local_overrides,
+    referenced_variables,
+)
 
 AIRFLOW_SERVICES = ["airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
                     "airflow-triggerer", "airflow-worker"]
@@ -90,10 +97,11 @@ def test_the_shared_environment(compose):
     assert referenced_variables(env["AIRFLOW_CONN_CHATWOOT_SOURCE"]) == [("AIRFLOW_CONN_CHATWOOT_SOURCE", ":?")]
     assert referenced_variables(env["AIRFLOW_CONN_ANALYTICS_DB"]) == [("AIRFLOW_CONN_ANALYTICS_DB", ":?")]
     # the registry snapshot the DAG files read sits on a volume every Airflow container mounts
-    from chatwoot_etl.orchestration import dag_factory, registry
+    from chatwoot_etl import settings
+    from chatwoot_etl.orchestration import registry
 
     assert env[registry.ENV_PATH].startswith("/opt/airflow/registry/")
-    assert env["CHATWOOT_ETL_SOURCE_POOL"] == dag_factory.SOURCE_POOL == "chatwoot_source"
+    assert env["CHATWOOT_ETL_SOURCE_POOL"] == settings.SOURCE_POOL.default == "chatwoot_source"
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/airflow/dags"
 
 

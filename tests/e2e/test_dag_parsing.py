@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from chatwoot_etl.orchestration import registry
+
 from tests.e2e.conftest import DAGS_FOLDER, closed_port_uri
 
 pytestmark = pytest.mark.e2e

@@ -6,10 +6,10 @@ import json
 import time
 
 import pytest
-
 from chatwoot_etl.localdev import seed
 from chatwoot_etl.orchestration import registry
 from chatwoot_etl.sync import watermarks
+
 from tests.integration.test_engine import assert_target_equals_source, source_state
 
 pytestmark = pytest.mark.e2e

@@ -8,8 +8,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from chatwoot_etl.orchestration import registry
+
 from tests.e2e.conftest import closed_port_uri
 from tests.e2e.test_dag_run import dags_test
 

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
-
 from chatwoot_etl.localdev import seed
 from chatwoot_etl.orchestration import registry
 from chatwoot_etl.sync import locks
+
 from tests.e2e.airflow_stack import AirflowStack, wait_for
 from tests.e2e.conftest import free_port
 from tests.integration.test_engine import assert_target_equals_source

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import psycopg
 import pytest
-
 from chatwoot_etl import connections
 from chatwoot_etl.localdev import demo as commands
 

@@ -13,13 +13,12 @@ import time
 
 import psycopg
 import pytest
-
 from chatwoot_etl import cli
 from chatwoot_etl.admin import mappings
+from chatwoot_etl.admin.mappings import AdminError
 from chatwoot_etl.cli import admin as cli_admin
 from chatwoot_etl.sync import engine
-from chatwoot_etl.sync.engine import SyncOptions
-from chatwoot_etl.admin.mappings import AdminError
+from chatwoot_etl.sync.window import SyncOptions
 
 pytestmark = pytest.mark.integration
 

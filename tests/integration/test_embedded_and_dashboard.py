@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-
 from chatwoot_etl import connections
 from chatwoot_etl.localdev import embedded
 from chatwoot_etl.sync import engine
@@ -14,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 def test_embedded_server_starts_serves_both_databases_and_stops_cleanly(tmp_path):
     pgdata = tmp_path / "pg"
-    environment = connections.embedded_environment(pgdata)
+    environment = embedded.environment(pgdata)
     analytics = environment[connections.env_var(connections.ANALYTICS_CONN_ID)]
     source = environment[connections.env_var(connections.SOURCE_CONN_ID)]
     assert "host=" in analytics and "@/" in analytics  # a unix-socket URI, no password anywhere
@@ -22,7 +21,7 @@ def test_embedded_server_starts_serves_both_databases_and_stops_cleanly(tmp_path
         assert conn.execute("SELECT current_database()").fetchone()[0] == "analytics"
     with psycopg.connect(connections.with_database(source, "chatwoot", user="postgres")) as conn:
         assert conn.execute("SELECT current_database()").fetchone()[0] == "chatwoot"
-    again = connections.embedded_environment(pgdata)  # reattaching is idempotent
+    again = embedded.environment(pgdata)  # reattaching is idempotent
     assert again == environment
     assert embedded.stop(pgdata)
     assert not (pgdata / "postmaster.pid").exists()

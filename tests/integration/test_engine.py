@@ -13,10 +13,10 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import psycopg
 import pytest
-
+from chatwoot_etl.errors import ConfigurationError, ContractDrift
 from chatwoot_etl.localdev import seed
 from chatwoot_etl.sync import engine, load, locks, source, transform
-from chatwoot_etl.sync.engine import SyncOptions
+from chatwoot_etl.sync.window import BEGINNING, ExtractWindow, SyncOptions
 
 pytestmark = pytest.mark.integration
 
@@ -372,7 +372,7 @@ def test_duplicate_view_rows_collapse_to_the_latest_csat_even_across_chunks(env)
 def test_schema_drift_stops_the_run_before_anything_is_written(env):
     tenant = env.tenant_ids[0]
     env.drift_source_view()
-    with pytest.raises(source.ContractDrift) as drift:
+    with pytest.raises(ContractDrift) as drift:
         sync(tenant)
     message = str(drift.value)
     assert "missing column contact_name (text)" in message
@@ -454,7 +454,7 @@ def test_bad_rows_are_quarantined_and_the_rest_loads(env):
 
 def test_rows_the_database_rejects_are_isolated_and_the_rest_of_the_chunk_loads(env):
     tenant = env.tenant_ids[0]
-    window = source.ExtractWindow((), tuple(tenant_inboxes(env, tenant)), source.BEGINNING, source_now(env))
+    window = ExtractWindow((), tuple(tenant_inboxes(env, tenant)), BEGINNING, source_now(env))
     with psycopg.connect(env.source_reader_uri) as src:
         raw = next(source.stream_frames(src, window, chunk_size=6))
     rows = transform.transform_chunk(raw, tenant_id=tenant).rows.reset_index(drop=True)
@@ -570,7 +570,7 @@ def test_bad_tenant_configuration_fails_clearly_before_any_work(env, column, val
     tenant = env.tenant_ids[0]
     with env.analytics() as conn:
         conn.execute(f"UPDATE tenants SET {column} = %s WHERE id = %s", (value, tenant))
-    with pytest.raises(engine.ConfigurationError, match=message):
+    with pytest.raises(ConfigurationError, match=message):
         sync(tenant)
     assert target_state(env, tenant) == {}
     done = env.run_cli("sync", "--tenant", str(tenant))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-
 from chatwoot_etl import contract
 from chatwoot_etl.admin import migrations
+from chatwoot_etl.errors import MigrationError
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,7 @@ def test_failed_migration_rolls_back_whole(create_database, tmp_path):
     (tmp_path / "0001_ok.sql").write_text("CREATE TABLE ok_table (id int);")
     (tmp_path / "0002_broken.sql").write_text("CREATE TABLE half_done (id int); SELECT no_such_function();")
     with psycopg.connect(uri) as conn:
-        with pytest.raises(migrations.MigrationError, match="0002_broken"):
+        with pytest.raises(MigrationError, match="0002_broken"):
             migrations.apply(conn, tmp_path)
         conn.rollback()
         tables = {row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
@@ -43,7 +43,7 @@ def test_edited_migration_is_refused(create_database, tmp_path):
     with psycopg.connect(uri) as conn:
         migrations.apply(conn, tmp_path)
         migration.write_text("CREATE TABLE a (id bigint);")
-        with pytest.raises(migrations.MigrationError, match="edited"):
+        with pytest.raises(MigrationError, match="edited"):
             migrations.apply(conn, tmp_path)
 
 

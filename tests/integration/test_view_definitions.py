@@ -11,10 +11,8 @@ import json
 
 import psycopg
 import pytest
-
-from chatwoot_etl import contract
+from chatwoot_etl import contract, settings
 from chatwoot_etl.localdev import seed
-from chatwoot_etl.sync import engine
 from chatwoot_etl.paths import sql_text
 
 pytestmark = pytest.mark.integration
@@ -146,12 +144,12 @@ def _window_plan(conn: psycopg.Connection) -> list[dict]:
     return _plan_nodes(plan[0]["Plan"])
 
 
-@pytest.mark.parametrize("settings", [{}, engine.SOURCE_SESSION], ids=["default_session", "engine_session"])
-def test_indexable_plan_for_a_narrow_window_uses_indexes(source_db, settings):
+@pytest.mark.parametrize("session", [{}, settings.SOURCE_SESSION.default], ids=["default_session", "engine_session"])
+def test_indexable_plan_for_a_narrow_window_uses_indexes(source_db, session):
     with _connect(source_db.admin_uri) as conn:
         seed.apply_schema(conn, view="indexable")
         conn.execute("ANALYZE")
-        for name, value in settings.items():
+        for name, value in session.items():
             conn.execute(f"SET {name} = {value}")
         nodes = _window_plan(conn)
     on = {(node.get("Relation Name"), node["Node Type"], node.get("Index Name")) for node in nodes
@@ -176,7 +174,7 @@ def _messages_read(conn: psycopg.Connection) -> int:
 def test_narrow_window_reads_every_message_only_with_the_deployed_view(source_db):
     with _connect(source_db.admin_uri) as conn:
         conn.execute("ANALYZE")
-        for name, value in engine.SOURCE_SESSION.items():
+        for name, value in settings.SOURCE_SESSION.default.items():
             conn.execute(f"SET {name} = {value}")
         total = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
         deployed = _messages_read(conn)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-
 from chatwoot_etl import contract
 from chatwoot_etl.admin import inventory, mappings
 from chatwoot_etl.admin.mappings import AdminError

@@ -7,7 +7,6 @@ from datetime import date
 
 import pandas as pd
 import pytest
-
 from chatwoot_etl import contract
 from chatwoot_etl.sync.transform import calendar_fields
 

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
-
 from chatwoot_etl import contract
-from chatwoot_etl.sync import locks, source
-from chatwoot_etl.sync.engine import SyncOptions, plan_window
+from chatwoot_etl.errors import ConfigurationError
 from chatwoot_etl.logs import format_fields
-from chatwoot_etl.sync.runs import ConfigurationError, Inbox
+from chatwoot_etl.sync import locks, source
+from chatwoot_etl.sync.runs import Inbox
 from chatwoot_etl.sync.watermarks import Watermark, compare_mirror
+from chatwoot_etl.sync.window import BEGINNING, SyncOptions, plan_window
 
 UTC = timezone.utc
 
@@ -54,7 +54,7 @@ MARK = Watermark(datetime(2026, 11, 1, 11, 0, tzinfo=UTC), 42)
 def test_first_run_reads_every_inbox_from_the_beginning():
     window = plan_window(SyncOptions(), inboxes((1, True), (2, False)), None, CLOCK)
     assert window.history_inboxes == (1, 2) and window.synced_inboxes == ()
-    assert window.after == source.BEGINNING and window.until == CLOCK
+    assert window.after == BEGINNING and window.until == CLOCK
 
 
 def test_incremental_reads_after_the_watermark_minus_lookback_and_new_inboxes_whole():
@@ -78,7 +78,7 @@ def test_window_mode_is_bounded_by_the_source_clock():
 
 def test_full_refresh_reads_everything():
     window = plan_window(SyncOptions(mode="full_refresh"), inboxes((1, True)), MARK, CLOCK)
-    assert window.history_inboxes == (1,) and window.after == source.BEGINNING
+    assert window.history_inboxes == (1,) and window.after == BEGINNING
 
 
 @pytest.mark.parametrize("options, message", [

@@ -7,9 +7,13 @@ import json
 
 import pandas as pd
 import pytest
-
 from chatwoot_etl import contract
-from chatwoot_etl.sync.leads import classify, contact_messages, load_rules, normalise_text
+from chatwoot_etl.sync.leads import (
+    classify,
+    contact_messages,
+    load_rules,
+    normalise_text,
+)
 
 
 def C(text):  # the contact

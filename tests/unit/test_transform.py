@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
-
 from chatwoot_etl import contract
 from chatwoot_etl.sync.transform import (
     NULL_TOKENS,

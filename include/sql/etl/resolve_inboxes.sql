@@ -1,7 +1,7 @@
 -- The tenant's active inboxes, and whether each one's whole history is loaded for this tenant
 -- under its current mapping (a new, moved or re-activated inbox is not).
 SELECT m.inbox_id,
-       m.inbox_name,
+       m.inbox_name AS name,
        m.updated_at AS mapping_updated_at,
        (s.inbox_id IS NOT NULL
         AND s.tenant_id = m.tenant_id

@@ -1,18 +1,19 @@
--- One line per tenant for `chatwoot-etl status`.
-SELECT t.id,
+-- One line per tenant for `chatwoot-etl status` (the lag is added from the source's side).
+SELECT t.id AS tenant,
        t.slug,
        t.status,
        (SELECT count(*) FROM inbox_tenant_mapping AS m WHERE m.tenant_id = t.id AND m.is_active) AS inboxes,
        w.updated_at AS watermark,
-       r.load_type,
-       r.status,
+       r.load_type AS last_run,
+       r.status AS result,
        r.started_at,
-       r.records_extracted,
-       r.records_inserted,
-       r.records_updated,
-       r.records_failed,
+       r.records_extracted AS extracted,
+       r.records_inserted AS inserted,
+       r.records_updated AS updated,
+       r.records_failed AS failed,
        (SELECT count(*) FROM conversations_analytics AS c WHERE c.tenant_id = t.id) AS rows,
        (SELECT array_agg(m.inbox_id) FROM inbox_tenant_mapping AS m WHERE m.tenant_id = t.id AND m.is_active)
+           AS inbox_ids
 FROM tenants AS t
 LEFT JOIN etl_watermarks AS w ON w.tenant_id = t.id
 LEFT JOIN LATERAL (

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 from psycopg import sql
 
 from chatwoot_etl import contract
@@ -21,7 +22,7 @@ from chatwoot_etl.sync import source
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
 
-log = EventLogger("chatwoot_etl.admin.inventory")
+log = EventLogger(__name__)
 
 # Source columns the dashboards show or filter on (directly or through the derived fields):
 # a high share of NULLs here means empty charts, whatever the load does.
@@ -284,8 +285,8 @@ def inspect_source(conn: psycopg.Connection, *, connect_ms: float = 0.0) -> dict
     found = source.view_columns(conn)
     contract_part = contract_section(found)
     accounts = dict(conn.execute(sql_text("admin/source_accounts.sql")).fetchall())
-    cur = conn.execute(sql_text("admin/source_inboxes.sql"), {"account_ids": None})
-    inboxes = [dict(zip([d.name for d in cur.description], row)) for row in cur.fetchall()]
+    inboxes = conn.cursor(row_factory=dict_row).execute(
+        sql_text("admin/source_inboxes.sql"), {"account_ids": None}).fetchall()
     per_inbox: list[dict[str, Any]] = []
     if found:
         statement, present = _per_inbox_statement(found)

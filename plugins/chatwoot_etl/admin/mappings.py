@@ -25,21 +25,18 @@ import zoneinfo
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
+from chatwoot_etl.contract import DEFAULT_TIMEZONE, SYNCED_STATUSES, TENANT_STATUSES
+from chatwoot_etl.errors import AdminError
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
 
-log = EventLogger("chatwoot_etl.admin.mappings")
+log = EventLogger(__name__)
 
-STATUSES = ("active", "suspended", "cancelled", "trial")
-SYNCED_STATUSES = ("active", "trial")
+STATUSES = TENANT_STATUSES
 ADMIN_TENANT_ID = 0
-DEFAULT_TIMEZONE = "America/Sao_Paulo"
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-class AdminError(RuntimeError):
-    """Bad input or a refused change; the message names the problem (the CLI exits 1 with it)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,38 +213,37 @@ def compute_drift(
 # database edge: reads
 
 
-def _dicts(cur: psycopg.Cursor) -> list[dict[str, Any]]:
-    names = [d.name for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+def _rows(conn: psycopg.Connection, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The rows of include/sql/<name> as dicts."""
+    return conn.cursor(row_factory=dict_row).execute(sql_text(name), params).fetchall()
 
 
-def _one(cur: psycopg.Cursor) -> dict[str, Any] | None:
-    rows = _dicts(cur)
-    return rows[0] if rows else None
+def _row(conn: psycopg.Connection, name: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    return conn.cursor(row_factory=dict_row).execute(sql_text(name), params).fetchone()
 
 
 def get_tenant(analytics: psycopg.Connection, ref: str | int) -> dict[str, Any]:
     tenant_id, slug = parse_tenant_ref(ref)
-    tenant = _one(analytics.execute(sql_text("admin/tenant_lookup.sql"), {"id": tenant_id, "slug": slug}))
+    tenant = _row(analytics, "admin/tenant_lookup.sql", {"id": tenant_id, "slug": slug})
     if tenant is None:
         raise AdminError(f"unknown tenant {ref!s}: no tenant with that {'id' if tenant_id is not None else 'slug'}")
     return tenant
 
 
 def list_tenants(analytics: psycopg.Connection) -> list[dict[str, Any]]:
-    return _dicts(analytics.execute(sql_text("admin/tenants_list.sql")))
+    return _rows(analytics, "admin/tenants_list.sql")
 
 
 def source_inbox(src: psycopg.Connection, inbox_id: int) -> dict[str, Any] | None:
-    return _one(src.execute(sql_text("admin/source_inbox.sql"), {"inbox_id": inbox_id}))
+    return _row(src, "admin/source_inbox.sql", {"inbox_id": inbox_id})
 
 
 def source_inboxes(src: psycopg.Connection, account_ids: list[int] | None) -> list[dict[str, Any]]:
-    return _dicts(src.execute(sql_text("admin/source_inboxes.sql"), {"account_ids": account_ids}))
+    return _rows(src, "admin/source_inboxes.sql", {"account_ids": account_ids})
 
 
 def all_mappings(analytics: psycopg.Connection) -> list[dict[str, Any]]:
-    return _dicts(analytics.execute(sql_text("admin/mappings_all.sql")))
+    return _rows(analytics, "admin/mappings_all.sql")
 
 
 def loaded_rows(analytics: psycopg.Connection, inbox_id: int) -> dict[int, int]:
@@ -255,20 +251,20 @@ def loaded_rows(analytics: psycopg.Connection, inbox_id: int) -> dict[int, int]:
 
 
 def audit_trail(analytics: psycopg.Connection, inbox_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    return _dicts(analytics.execute(sql_text("admin/audit_list.sql"), {"inbox_id": inbox_id, "limit": limit}))
+    return _rows(analytics, "admin/audit_list.sql", {"inbox_id": inbox_id, "limit": limit})
 
 
 def drift_report(analytics_conn: psycopg.Connection, source_conn: psycopg.Connection) -> dict[str, Any]:
     """Source inboxes of a tenant's account that are unmapped, mapped inboxes gone from the source,
     active tenants without an active inbox, and inboxes mapped to a tenant of another account."""
-    tenants = _dicts(analytics_conn.execute(sql_text("admin/drift_tenants.sql")))
+    tenants = _rows(analytics_conn, "admin/drift_tenants.sql")
     mappings = all_mappings(analytics_conn)
     accounts = sorted({t["account_id"] for t in tenants if t["account_id"] is not None})
     inboxes = source_inboxes(source_conn, accounts)
     known = {i["inbox_id"] for i in inboxes}
     missing_ids = [m["inbox_id"] for m in mappings if m["inbox_id"] not in known]
     if missing_ids:
-        inboxes += _dicts(source_conn.execute(sql_text("admin/source_inbox_ids.sql"), {"inbox_ids": missing_ids}))
+        inboxes += _rows(source_conn, "admin/source_inbox_ids.sql", {"inbox_ids": missing_ids})
     report = compute_drift(tenants, mappings, inboxes)
     log.log(logging.WARNING if report["drift"] else logging.INFO, "mapping_drift", **report["counts"])
     return report
@@ -293,23 +289,23 @@ def add_tenant(
     warnings: list[str] = []
     account = None
     if src is not None:
-        account = _one(src.execute(sql_text("admin/source_account.sql"), {"account_id": account_id}))
+        account = _row(src, "admin/source_account.sql", {"account_id": account_id})
     if account is None:
         if not force:
             raise AdminError(f"unknown account {account_id}: the source has no Chatwoot account with that id; "
                              "use --force to register it anyway")
         warnings.append(f"account {account_id} not found in the source; registered by --force")
     with analytics.transaction():
-        owner = _one(analytics.execute(sql_text("admin/tenant_by_account.sql"), {"account_id": account_id}))
+        owner = _row(analytics, "admin/tenant_by_account.sql", {"account_id": account_id})
         if owner is not None:
             raise AdminError(f"account {account_id} already belongs to tenant {owner['id']} ({owner['slug']})")
-        taken = _one(analytics.execute(sql_text("admin/tenant_lookup.sql"), {"id": None, "slug": slug}))
+        taken = _row(analytics, "admin/tenant_lookup.sql", {"id": None, "slug": slug})
         if taken is not None:
             raise AdminError(f"slug {slug!r} is already used by tenant {taken['id']}")
         try:
             with analytics.transaction():
-                row = _one(analytics.execute(sql_text("admin/tenant_add.sql"), {
-                    "name": name, "slug": slug, "account_id": account_id, "status": status, "timezone": timezone}))
+                row = _row(analytics, "admin/tenant_add.sql", {
+                    "name": name, "slug": slug, "account_id": account_id, "status": status, "timezone": timezone})
         except psycopg.errors.UniqueViolation as exc:  # a concurrent add won the race
             what = "account" if "account_id" in str(exc.diag.constraint_name or "") else "slug"
             raise AdminError(f"{what} {account_id if what == 'account' else repr(slug)} was registered by "
@@ -325,7 +321,7 @@ def set_tenant_status(analytics: psycopg.Connection, ref: str | int, status: str
     if tenant["id"] == ADMIN_TENANT_ID:
         raise AdminError("tenant 0 is the platform admin tenant; its status cannot be changed")
     with analytics.transaction():
-        row = _one(analytics.execute(sql_text("admin/tenant_set_status.sql"), {"id": tenant["id"], "status": status}))
+        row = _row(analytics, "admin/tenant_set_status.sql", {"id": tenant["id"], "status": status})
     if row is None:
         raise AdminError(f"unknown tenant {ref!s}: it was deleted meanwhile")
     row["changed"] = row["old_status"] != row["status"]
@@ -358,15 +354,15 @@ def map_inbox(
               "mapped_by": by}
     with analytics.transaction():
         _set_actor(analytics, by, bool(forced), note=note)
-        current = _one(analytics.execute(sql_text("admin/mapping_lock.sql"), {"inbox_id": inbox_id}))
+        current = _row(analytics, "admin/mapping_lock.sql", {"inbox_id": inbox_id})
         decision = map_decision(current, tenant["id"])
         if decision == "insert":
-            if _one(analytics.execute(sql_text("admin/mapping_insert.sql"), params)) is None:
+            if _row(analytics, "admin/mapping_insert.sql", params) is None:
                 # another session inserted the row after our look (the primary key held): decide again
-                current = _one(analytics.execute(sql_text("admin/mapping_lock.sql"), {"inbox_id": inbox_id}))
+                current = _row(analytics, "admin/mapping_lock.sql", {"inbox_id": inbox_id})
                 decision = map_decision(current, tenant["id"])
         if decision == "activate":
-            if _one(analytics.execute(sql_text("admin/mapping_activate.sql"), params)) is None:
+            if _row(analytics, "admin/mapping_activate.sql", params) is None:
                 decision = "conflict"  # cannot happen while the row is locked; never write blindly
         if decision == "conflict":
             raise AdminError(f"inbox {inbox_id} is already active under tenant {current['tenant_id']} "
@@ -392,7 +388,7 @@ def unmap_inbox(analytics: psycopg.Connection, inbox_id: int, *, by: str | None 
     by = actor(by)
     with analytics.transaction():
         _set_actor(analytics, by, note="inboxes unmap")
-        current = _one(analytics.execute(sql_text("admin/mapping_lock.sql"), {"inbox_id": inbox_id}))
+        current = _row(analytics, "admin/mapping_lock.sql", {"inbox_id": inbox_id})
         if current is None:
             raise AdminError(f"unknown inbox {inbox_id}: it is not mapped to any tenant")
         if current["is_active"]:
@@ -425,7 +421,7 @@ def move_inbox(
               "channel_type": inbox["channel_type"], "mapped_by": by}
     with analytics.transaction():
         _set_actor(analytics, by, bool(forced), note="inboxes move")
-        current = _one(analytics.execute(sql_text("admin/mapping_lock.sql"), {"inbox_id": inbox_id}))
+        current = _row(analytics, "admin/mapping_lock.sql", {"inbox_id": inbox_id})
         decision = move_decision(current, tenant["id"])
         if decision == "unmapped":
             raise AdminError(f"inbox {inbox_id} is not mapped to any tenant; use `inboxes map --inbox {inbox_id} "
@@ -456,7 +452,7 @@ def discover(analytics: psycopg.Connection, src: psycopg.Connection, tenant_ref:
         raise AdminError("tenant 0 is the platform admin tenant: it owns no inbox")
     if tenant["account_id"] is None:
         raise AdminError(f"{describe_tenant(tenant)} has no Chatwoot account_id: nothing to discover")
-    if _one(src.execute(sql_text("admin/source_account.sql"), {"account_id": tenant["account_id"]})) is None:
+    if _row(src, "admin/source_account.sql", {"account_id": tenant["account_id"]}) is None:
         raise AdminError(f"unknown account {tenant['account_id']} of {describe_tenant(tenant)}: the source has no "
                          "Chatwoot account with that id, so nothing to discover")
     mappings = {m["inbox_id"]: m for m in all_mappings(analytics)}

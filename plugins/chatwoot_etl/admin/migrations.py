@@ -14,6 +14,8 @@ from pathlib import Path
 
 import psycopg
 
+from chatwoot_etl import connections
+from chatwoot_etl.errors import MigrationError
 from chatwoot_etl.paths import SQL_DIR
 
 log = logging.getLogger(__name__)
@@ -27,10 +29,6 @@ CREATE TABLE IF NOT EXISTS etl_schema_migrations (
 )"""
 # Serialises concurrent `migrate` calls on one database (key: 'cwetl' / 'migr' as int4).
 _MIGRATION_LOCK = (0x6377_6574, 0x6D69_6772)
-
-
-class MigrationError(RuntimeError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -78,3 +76,9 @@ def apply(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> list[st
             applied_now.append(migration.version)
             log.info("event=migration_applied version=%s", migration.version)
     return applied_now
+
+
+def migrate() -> list[str]:
+    """Apply pending migrations to the analytics database of the ``analytics_db`` connection."""
+    with connections.connect(connections.ANALYTICS_CONN_ID, application_name="chatwoot_etl:migrate") as conn:
+        return apply(conn)

@@ -12,16 +12,16 @@ never open one of their own, so callers decide where the data goes.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from datetime import datetime
 from typing import Any
 
 import psycopg
 
+from chatwoot_etl import settings
 from chatwoot_etl.paths import sql_text
 
-log = logging.getLogger("chatwoot_etl.localdev.seed")
+log = logging.getLogger(__name__)
 
 SCHEMA_FILES = (
     "chatwoot/00_reader_role.sql",
@@ -38,7 +38,7 @@ VIEW_DEFINITIONS = {
 }
 DEFAULT_VIEW = "deployed"
 # Chooses the definition when apply_schema is not told one (e.g. for `chatwoot-etl seed-source`).
-VIEW_ENV_VAR = "CHATWOOT_ETL_SOURCE_VIEW"
+VIEW_ENV_VAR = settings.SOURCE_VIEW.env_var
 DEFAULT_UNTIL = datetime(2026, 11, 1, 0, 0, 0)  # naive UTC, like every Chatwoot timestamp
 PARAMETERS_END = "-- @end-parameters"
 TABLES = (
@@ -68,7 +68,7 @@ NOW_RELATIVE_COLUMNS = (
 
 def schema_files(view: str | None = None) -> tuple[str, ...]:
     """SCHEMA_FILES with the chosen view definition (default: $CHATWOOT_ETL_SOURCE_VIEW or deployed)."""
-    view = view or os.environ.get(VIEW_ENV_VAR) or DEFAULT_VIEW
+    view = view or settings.SOURCE_VIEW.get()
     if view not in VIEW_DEFINITIONS:
         raise ValueError(f"unknown view definition {view!r}: choose one of {', '.join(VIEW_DEFINITIONS)}")
     return tuple(VIEW_DEFINITIONS[view] if name == VIEW_DEFINITIONS[DEFAULT_VIEW] else name for name in SCHEMA_FILES)

@@ -11,21 +11,21 @@ failure away from the next).
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import BaseNotifier
 
+from chatwoot_etl import settings
 from chatwoot_etl.logs import EventLogger
 
-SLACK_CONN_ID = os.environ.get("CHATWOOT_ETL_SLACK_CONN_ID", "chatwoot_alerts_slack")
-SMTP_CONN_ID = os.environ.get("CHATWOOT_ETL_SMTP_CONN_ID", "chatwoot_alerts_smtp")
 _TENANT_DAG = re.compile(r"^chatwoot_sync_tenant_(\d+)$")
 
-log = EventLogger("chatwoot_etl.orchestration.alerts")
+log = EventLogger(__name__)
 
 
 @dataclass
@@ -84,8 +84,7 @@ def record(alert: Alert) -> int | None:
         from chatwoot_etl import connections
         from chatwoot_etl.paths import sql_text
 
-        with connections.connect(connections.ANALYTICS_CONN_ID, application_name="chatwoot_etl:alert",
-                                 autocommit=True) as conn:
+        with connections.analytics("alert") as conn:
             row = conn.execute(sql_text("etl/insert_alert.sql"),
                                {**asdict(alert), "details": Jsonb(alert.details)}).fetchone()
             return int(row[0])
@@ -105,29 +104,31 @@ def _connection(conn_id: str):
 
 
 def _send_slack(alert: Alert, context: Any) -> bool:
-    if _connection(SLACK_CONN_ID) is None:
+    conn_id = settings.SLACK_CONN_ID.get()
+    if _connection(conn_id) is None:
         return False
     from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
 
-    SlackWebhookNotifier(slack_webhook_conn_id=SLACK_CONN_ID, text=alert.text(), timeout=10).notify(context)
+    SlackWebhookNotifier(slack_webhook_conn_id=conn_id, text=alert.text(), timeout=10).notify(context)
     return True
 
 
 def _send_email(alert: Alert, context: Any) -> bool:
-    conn = _connection(SMTP_CONN_ID)
+    conn_id = settings.SMTP_CONN_ID.get()
+    conn = _connection(conn_id)
     if conn is None:
         return False
     extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else json.loads(conn.extra or "{}")
-    to = extra.get("to") or os.environ.get("CHATWOOT_ETL_ALERT_EMAILS")
+    to = extra.get("to") or settings.ALERT_EMAILS.get()
     if not to:
-        log.warning("email_alert_skipped", note=f"connection {SMTP_CONN_ID} has no 'to' in its extra")
+        log.warning("email_alert_skipped", note=f"connection {conn_id} has no 'to' in its extra")
         return False
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
     subject = alert.text().splitlines()[0].replace(":red_circle: ", "").replace(":warning: ", "")
     body = "<pre>" + alert.text().replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
     SmtpNotifier(to=to, from_email=extra.get("from_email"), subject=subject, html_content=body,
-                 smtp_conn_id=SMTP_CONN_ID).notify(context)
+                 smtp_conn_id=conn_id).notify(context)
     return True
 
 
@@ -146,6 +147,41 @@ def dispatch(alert: Alert, context: Any | None = None, *, external: bool | None 
                 log.error("alert_channel_failed", channel=name, kind=alert.kind, tenant=alert.tenant_id,
                           error=f"{type(exc).__name__}: {exc}")
     return outcome
+
+
+def fingerprint(findings: Any) -> str:
+    """A short stable digest of what an alert reports (JSON-able), to recognise the same situation."""
+    return hashlib.sha256(json.dumps(findings, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def already_raised(kind: str, tenant_id: int | None, digest: str, within: timedelta | None = None) -> bool:
+    """Whether the latest alert of kind for tenant_id reported the same fingerprint (within the period)."""
+    from chatwoot_etl import connections
+    from chatwoot_etl.paths import sql_text
+
+    with connections.analytics("alert") as conn:
+        row = conn.execute(sql_text("etl/alert_already_raised.sql"),
+                           {"kind": kind, "tenant_id": tenant_id, "fingerprint": digest, "within": within}).fetchone()
+    return bool(row[0])
+
+
+def dispatch_once(alert: Alert, findings: Any, context: Any | None = None, *,
+                  within: timedelta | None = None) -> bool:
+    """Dispatch the alert unless the same situation (findings) was already reported: once per
+    distinct situation (within=None) or once per period. True when it was dispatched."""
+    digest = fingerprint(findings)
+    if already_raised(alert.kind, alert.tenant_id, digest, within):
+        return False
+    alert.details = {**alert.details, "fingerprint": digest}
+    dispatch(alert, context)
+    return True
+
+
+def task_fields(context: Any) -> dict[str, Any]:
+    """dag_id / task_id / run_id of the task instance in a task's context (None outside a task)."""
+    ti = (context or {}).get("ti")
+    return {"dag_id": getattr(ti, "dag_id", None), "task_id": getattr(ti, "task_id", None),
+            "run_id": getattr(ti, "run_id", None)}
 
 
 class EtlNotifier(BaseNotifier):

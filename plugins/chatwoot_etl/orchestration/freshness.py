@@ -1,28 +1,24 @@
-"""Freshness monitor: alert when a tenant's watermark lags the source by more than a threshold.
+"""How far each tenant lags the source: the freshness monitor's alerts and `chatwoot-etl status`.
 
 Lag = newest change in the tenant's inboxes at the source minus the tenant's watermark (both UTC).
-A tenant never synced while its source has data counts as lagging. One alert per tenant per
-threshold period (no paging every run while the same tenant stays behind).
+A tenant never synced while its source has data counts as lagging. The monitor alerts once per
+tenant per threshold period (no paging every run while the same tenant stays behind).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from chatwoot_etl import settings
 from chatwoot_etl.logs import EventLogger
 
-DEFAULT_THRESHOLD = timedelta(hours=1)
-log = EventLogger("chatwoot_etl.orchestration.freshness")
+log = EventLogger(__name__)
 
 
 def default_threshold() -> timedelta:
-    try:
-        return timedelta(minutes=float(os.environ.get("CHATWOOT_ETL_FRESHNESS_THRESHOLD_MINUTES", 60)))
-    except ValueError:
-        return DEFAULT_THRESHOLD
+    return timedelta(minutes=settings.FRESHNESS_THRESHOLD_MINUTES.get())
 
 
 @dataclass(frozen=True)
@@ -40,40 +36,71 @@ class TenantLag:
             return timedelta.max
         return max(self.newest_source - self.watermark, timedelta(0))
 
+    def describe_lag(self) -> str | None:
+        lag = self.lag
+        if lag is None:
+            return None
+        return "never synced" if lag == timedelta.max else str(lag).split(".")[0]
+
+
+def newest_by_inbox(inbox_ids: list[int]) -> dict[int, datetime]:
+    """The newest conversation_updated_at of each inbox at the source, as aware UTC."""
+    from chatwoot_etl import connections
+    from chatwoot_etl.paths import sql_text
+
+    with connections.source("freshness") as src:
+        src.read_only = True
+        rows = src.execute(sql_text("etl/source_newest_by_inbox.sql"), {"inboxes": inbox_ids}).fetchall()
+        src.rollback()
+    return {inbox: newest.replace(tzinfo=timezone.utc) for inbox, newest in rows if newest is not None}
+
+
+def lag_of(tenant_id: int, slug: str, watermark: datetime | None, inbox_ids: list[int],
+           newest: dict[int, datetime]) -> TenantLag:
+    latest = max((newest[i] for i in inbox_ids if i in newest), default=None)
+    return TenantLag(tenant_id, slug, watermark.astimezone(timezone.utc) if watermark else None, latest)
+
 
 def measure() -> list[TenantLag]:
+    """The lag of every tenant that gets a sync."""
     from chatwoot_etl import connections
     from chatwoot_etl.paths import sql_text
 
-    with connections.connect(connections.ANALYTICS_CONN_ID, application_name="chatwoot_etl:freshness",
-                             autocommit=True) as conn:
+    with connections.analytics("freshness") as conn:
         tenants = conn.execute(sql_text("etl/freshness_watermarks.sql")).fetchall()
-    inboxes = sorted({i for *_, ids in tenants for i in ids})
-    with connections.connect(connections.SOURCE_CONN_ID, application_name="chatwoot_etl:freshness") as src:
-        src.read_only = True
-        newest = dict(src.execute(sql_text("etl/source_newest_by_inbox.sql"), {"inboxes": inboxes}).fetchall())
-        src.rollback()
-    lags = []
-    for tenant_id, slug, watermark, ids in tenants:
-        latest = max((newest[i] for i in ids if newest.get(i) is not None), default=None)
-        lags.append(TenantLag(tenant_id, slug, watermark.astimezone(timezone.utc) if watermark else None,
-                              latest.replace(tzinfo=timezone.utc) if latest else None))
-    return lags
+    newest = newest_by_inbox(sorted({i for *_, ids in tenants for i in ids}))
+    return [lag_of(tenant_id, slug, watermark, ids, newest) for tenant_id, slug, watermark, ids in tenants]
 
 
-def _recently_alerted(tenant_id: int, within: timedelta) -> bool:
+def status_rows() -> list[dict[str, Any]]:
+    """`chatwoot-etl status`: per tenant its watermark, lag behind the source and last run.
+
+    The source side is optional: when it cannot be reached the analytics side is still shown.
+    """
+    from psycopg.rows import dict_row
+
     from chatwoot_etl import connections
     from chatwoot_etl.paths import sql_text
 
-    with connections.connect(connections.ANALYTICS_CONN_ID, application_name="chatwoot_etl:freshness",
-                             autocommit=True) as conn:
-        return bool(conn.execute(sql_text("etl/recent_alert.sql"),
-                                 {"tenant_id": tenant_id, "kind": "freshness", "within": within}).fetchone()[0])
+    with connections.analytics("status") as conn:
+        rows = conn.cursor(row_factory=dict_row).execute(sql_text("etl/tenant_status.sql")).fetchall()
+    try:
+        newest = newest_by_inbox(sorted({i for row in rows for i in row["inbox_ids"] or []}))
+    except Exception as exc:  # noqa: BLE001 - status still shows the analytics side
+        log.warning("source_unreachable", error=exc)
+        newest = {}
+    for row in rows:
+        lag = lag_of(row["tenant"], row["slug"], row["watermark"], row.pop("inbox_ids") or [], newest)
+        row["lag"] = lag.describe_lag()
+        row["watermark"] = row["watermark"].isoformat(timespec="seconds") if row["watermark"] else None
+        row["started_at"] = row["started_at"].isoformat(timespec="seconds") if row["started_at"] else None
+    return rows
 
 
 def check(threshold: timedelta | None = None, context: Any | None = None) -> dict[str, Any]:
     """Measure every tenant's lag, alert on those over the threshold; a small summary for XCom."""
     from chatwoot_etl.orchestration import alerts
+    from chatwoot_etl.orchestration.registry import dag_id_for
 
     threshold = threshold or default_threshold()
     lags = measure()
@@ -87,26 +114,18 @@ def check(threshold: timedelta | None = None, context: Any | None = None) -> dic
             log.info("tenant_fresh", **fields, lag_s=int(lag.total_seconds()) if lag is not None else None)
             continue
         lagging.append(item.tenant_id)
-        lag_text = "never synced" if lag == timedelta.max else f"{str(lag).split('.')[0]} behind the source"
+        lag_text = "never synced" if lag == timedelta.max else f"{item.describe_lag()} behind the source"
         log.warning("tenant_stale", **fields, lag=lag_text, threshold_s=int(threshold.total_seconds()))
-        if _recently_alerted(item.tenant_id, threshold):
-            continue
-        ti = (context or {}).get("ti")
-        alerts.dispatch(alerts.Alert(
-            severity="error", kind="freshness", tenant_id=item.tenant_id,
-            dag_id=getattr(ti, "dag_id", None), task_id=getattr(ti, "task_id", None), run_id=getattr(ti, "run_id", None),
+        alert = alerts.Alert(
+            severity="error", kind="freshness", tenant_id=item.tenant_id, **alerts.task_fields(context),
             message=f"tenant {item.tenant_id} ({item.slug}) is {lag_text} (threshold {threshold}); "
                     f"watermark {fields['watermark']}, newest source change {fields['newest_source']}. "
-                    f"Check DAG {alerts_dag_id(item.tenant_id)}.",
+                    f"Check DAG {dag_id_for(item.tenant_id)}.",
             details={**fields, "threshold_s": int(threshold.total_seconds()),
                      "lag_s": None if lag == timedelta.max else int(lag.total_seconds())},
-        ), context)
-        alerted.append(item.tenant_id)
+        )
+        # one alert per tenant per threshold period, whatever the lag does in between
+        if alerts.dispatch_once(alert, {"lagging": item.tenant_id}, context, within=threshold):
+            alerted.append(item.tenant_id)
     return {"checked": len(lags), "lagging": lagging, "alerted": alerted,
             "threshold_s": int(threshold.total_seconds())}
-
-
-def alerts_dag_id(tenant_id: int) -> str:
-    from chatwoot_etl.orchestration.registry import dag_id_for
-
-    return dag_id_for(tenant_id)

@@ -21,18 +21,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from chatwoot_etl import settings
+from chatwoot_etl.contract import DEFAULT_TIMEZONE
+
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-ENV_PATH = "CHATWOOT_ETL_REGISTRY_PATH"
-DEFAULT_SCHEDULE = "*/15 * * * *"
-ENV_DEFAULT_SCHEDULE = "CHATWOOT_ETL_DEFAULT_SCHEDULE"
+ENV_PATH = settings.REGISTRY_PATH.env_var
+DEFAULT_SCHEDULE = settings.DEFAULT_SCHEDULE.default
 _CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,\-?LW#]+$")
 
 
 def snapshot_path() -> Path:
     """CHATWOOT_ETL_REGISTRY_PATH, else .local/registry/tenants.json (point it at a shared volume)."""
-    configured = os.environ.get(ENV_PATH)
+    configured = settings.REGISTRY_PATH.get()
     if configured:
         return Path(configured)
     from chatwoot_etl.paths import LOCAL_DIR
@@ -45,7 +47,7 @@ def last_good_path(path: Path) -> Path:
 
 
 def default_schedule() -> str:
-    return os.environ.get(ENV_DEFAULT_SCHEDULE) or DEFAULT_SCHEDULE
+    return settings.DEFAULT_SCHEDULE.get()
 
 
 def plausible_cron(expression: str | None) -> bool:
@@ -64,7 +66,7 @@ class TenantEntry:
     id: int
     name: str
     slug: str
-    timezone: str = "America/Sao_Paulo"
+    timezone: str = DEFAULT_TIMEZONE
     schedule: str | None = None   # the tenant's own cron (tenants.sync_schedule), None = default
     inboxes: list[int] = field(default_factory=list)
 
@@ -79,9 +81,6 @@ class Registry:
     generated_at: str | None = None
     origin: str = "empty"          # 'snapshot', 'last-good' or 'empty': where this registry was read from
 
-    def by_dag_id(self) -> dict[str, TenantEntry]:
-        return {t.dag_id: t for t in self.tenants}
-
 
 def dag_id_for(tenant_id: int) -> str:
     return f"chatwoot_sync_tenant_{int(tenant_id)}"
@@ -95,7 +94,7 @@ def _parse(text: str) -> Registry:
     for item in data["tenants"]:
         tenants.append(TenantEntry(
             id=int(item["id"]), name=str(item["name"]), slug=str(item["slug"]),
-            timezone=str(item.get("timezone") or "America/Sao_Paulo"),
+            timezone=str(item.get("timezone") or DEFAULT_TIMEZONE),
             schedule=item.get("schedule") or None,
             inboxes=[int(i) for i in item.get("inboxes") or []],
         ))
@@ -156,7 +155,7 @@ def entries_from_rows(rows: list[tuple[Any, ...]]) -> list[TenantEntry]:
             log.warning("event=registry_bad_schedule tenant=%s schedule=%r note=\"default schedule used\"",
                         tenant_id, schedule)
             schedule = None
-        entries.append(TenantEntry(int(tenant_id), name, slug, tz or "America/Sao_Paulo",
+        entries.append(TenantEntry(int(tenant_id), name, slug, tz or DEFAULT_TIMEZONE,
                                    schedule.strip() if schedule else None, sorted(int(i) for i in inboxes or [])))
     return entries
 
@@ -168,8 +167,7 @@ def refresh(path: Path | None = None) -> dict[str, Any]:
 
     path = path or snapshot_path()
     before = {t.id for t in read(path).tenants}
-    with connections.connect(connections.ANALYTICS_CONN_ID, application_name="chatwoot_etl:registry",
-                             autocommit=True) as conn:
+    with connections.analytics("registry") as conn:
         rows = conn.execute(sql_text("etl/registry_tenants.sql")).fetchall()
     entries = entries_from_rows(rows)
     write(entries, path)

@@ -1,47 +1,40 @@
-"""The task callables of a tenant's DAG. Heavy imports (engine, pandas, psycopg) happen in here,
-at run time, never when the DAG file is parsed. Only small values go through XCom.
+"""The task bodies of the DAGs. The factory wraps them with TaskFlow's ``@task``.
+
+Heavy imports (the engine, pandas, psycopg) happen in here, at run time, never when the DAG file
+is parsed. Only small values go through XCom: counts, watermarks, a window's two bounds.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from chatwoot_etl import settings
+from chatwoot_etl.errors import ConfigurationError
 from chatwoot_etl.logs import EventLogger
+from chatwoot_etl.orchestration.retries import run_type
+
+if TYPE_CHECKING:
+    from chatwoot_etl.sync.window import SyncOptions
 
 BACKFILL = "backfill"
 
 
-def _seconds(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
-def lock_wait(run_type: str) -> timedelta:
+def lock_wait(kind_of_run: str) -> timedelta:
     """How long a run waits for another sync of its tenant before it is refused."""
-    if run_type == BACKFILL:
-        return timedelta(seconds=_seconds("CHATWOOT_ETL_BACKFILL_LOCK_WAIT_SECONDS", 300))
-    return timedelta(seconds=_seconds("CHATWOOT_ETL_LOCK_WAIT_SECONDS", 600))
+    if kind_of_run == BACKFILL:
+        return timedelta(seconds=settings.BACKFILL_LOCK_WAIT_SECONDS.get())
+    return timedelta(seconds=settings.LOCK_WAIT_SECONDS.get())
 
 
-def _run_type(context: dict[str, Any]) -> str:
-    run = context.get("dag_run")
-    value = getattr(run, "run_type", "")
-    return str(getattr(value, "value", value) or "")
-
-
-def _logger(tenant_id: int, context: dict[str, Any]) -> EventLogger:
+def _logger(tenant_id: int | None, context: dict[str, Any]) -> EventLogger:
     ti = context.get("ti")
-    return EventLogger("chatwoot_etl.orchestration.tasks", tenant=tenant_id, dag_run=getattr(ti, "run_id", None),
+    return EventLogger(__name__, tenant=tenant_id, dag_run=getattr(ti, "run_id", None),
                        task=getattr(ti, "task_id", None), try_number=getattr(ti, "try_number", None))
 
 
-def _aware(value: Any, name: str) -> datetime | None:
-    from chatwoot_etl.sync.runs import ConfigurationError
-
+def parse_aware(value: Any, name: str) -> datetime | None:
+    """An ISO 8601 date-time with a zone (a trigger param); None when empty."""
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
@@ -56,22 +49,22 @@ def _aware(value: Any, name: str) -> datetime | None:
     return moment
 
 
-def sync_options(context: dict[str, Any]):
+def sync_options(context: dict[str, Any]) -> SyncOptions:
     """The engine's options for this run: backfill runs re-sync their data interval as a window."""
-    from chatwoot_etl.sync.engine import DEFAULT_CHUNK_SIZE, SyncOptions
+    from chatwoot_etl.sync.window import DEFAULT_CHUNK_SIZE, SyncOptions
 
     params = context.get("params") or {}
-    run_type = _run_type(context)
+    kind = run_type(context)
     run_id = getattr(context.get("dag_run"), "run_id", "")
-    common = {"chunk_size": int(params.get("chunk_size") or DEFAULT_CHUNK_SIZE),
-              "lock_wait": lock_wait(run_type), "triggered_by": f"airflow:{run_type or 'run'}:{run_id}"[:200]}
-    if run_type == BACKFILL:
+    common: dict[str, Any] = {"chunk_size": int(params.get("chunk_size") or DEFAULT_CHUNK_SIZE),
+                              "lock_wait": lock_wait(kind), "triggered_by": f"airflow:{kind or 'run'}:{run_id}"[:200]}
+    if kind == BACKFILL:
         return SyncOptions(mode="window", since=context["data_interval_start"], until=context["data_interval_end"],
                            **common)
     mode = params.get("mode") or "incremental"
     if mode == "window":
-        options = SyncOptions(mode=mode, since=_aware(params.get("since"), "since"),
-                              until=_aware(params.get("until"), "until"), **common)
+        options = SyncOptions(mode=mode, since=parse_aware(params.get("since"), "since"),
+                              until=parse_aware(params.get("until"), "until"), **common)
     else:
         options = SyncOptions(mode=mode, **common)
     options.validate()
@@ -81,15 +74,15 @@ def sync_options(context: dict[str, Any]):
 def resolve_inboxes(tenant_id: int, **context: Any) -> dict[str, Any]:
     """The tenant's active inboxes (and which still need their history); fails on an unknown tenant."""
     from chatwoot_etl import connections
+    from chatwoot_etl.contract import SYNCED_STATUSES
     from chatwoot_etl.sync import runs
 
     log = _logger(tenant_id, context)
-    with connections.connect(connections.ANALYTICS_CONN_ID, application_name=f"chatwoot_etl:resolve:tenant={tenant_id}",
-                             autocommit=True) as conn:
+    with connections.analytics(f"resolve:tenant={tenant_id}") as conn:
         tenant = runs.load_tenant(conn, tenant_id)
-        if tenant.status not in ("active", "trial"):
-            raise runs.ConfigurationError(f"tenant {tenant_id} is {tenant.status}; its DAG disappears at the next "
-                                          "registry refresh")
+        if tenant.status not in SYNCED_STATUSES:
+            raise ConfigurationError(f"tenant {tenant_id} is {tenant.status}; its DAG disappears at the next "
+                                     "registry refresh")
         inboxes = runs.resolve_inboxes(conn, tenant_id)
     out = {"inboxes": [i.inbox_id for i in inboxes], "history_pending": [i.inbox_id for i in inboxes if not i.history_loaded]}
     log.info("inboxes_resolved", slug=tenant.slug, inboxes=",".join(map(str, out["inboxes"])) or "none",
@@ -105,8 +98,7 @@ def check_source_contract(tenant_id: int, **context: Any) -> dict[str, Any]:
     from chatwoot_etl.sync import source
 
     log = _logger(tenant_id, context)
-    with connections.connect(connections.SOURCE_CONN_ID,
-                             application_name=f"chatwoot_etl:contract:tenant={tenant_id}") as src:
+    with connections.source(f"contract:tenant={tenant_id}") as src:
         src.read_only = True
         src.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         diff = source.check_contract(src)
@@ -118,77 +110,81 @@ def check_source_contract(tenant_id: int, **context: Any) -> dict[str, Any]:
 
 def sync(tenant_id: int, **context: Any) -> dict[str, Any]:
     """The engine's chunked extract -> transform -> upsert, under the tenant's advisory lock."""
-    from chatwoot_etl.sync import engine, reconcile
-    from chatwoot_etl.orchestration.variables import AirflowVariables
+    from chatwoot_etl.orchestration.variables import TaskVariables
+    from chatwoot_etl.sync import engine
 
     log = _logger(tenant_id, context)
     options = sync_options(context)
     log.info("sync_starting", mode=options.mode, since=options.since.isoformat() if options.since else None,
              until=options.until.isoformat() if options.until else None, chunk_size=options.chunk_size,
              lock_wait_s=int(options.lock_wait.total_seconds()), triggered_by=options.triggered_by)
-    result = engine.sync_tenant(tenant_id, options, variables=AirflowVariables())
+    result = engine.sync_tenant(tenant_id, options, variables=TaskVariables())
     summary = result.summary()
     summary["lookback_s"] = int(options.lookback.total_seconds())
     summary["chunk_size"] = options.chunk_size
-    summary["window"] = reconcile.window_to_xcom(result.window) if result.window else None
+    summary["window"] = result.window.to_xcom() if result.window else None
     return summary
 
 
-def publish_watermark(tenant_id: int, **context: Any) -> dict[str, Any]:
+def publish_watermark(tenant_id: int, summary: dict[str, Any], **context: Any) -> dict[str, Any]:
     """Make the Variable mirror equal the database watermark (taken under the tenant lock).
 
     The sync already publishes at its end; this repairs a mirror it could not write. Window runs
     (backfills) leave the Variable alone so an operator's pending rewind is never overwritten.
     """
     from chatwoot_etl import connections
-    from chatwoot_etl.sync import engine, locks, watermarks
-    from chatwoot_etl.orchestration.variables import AirflowVariables
+    from chatwoot_etl.errors import LockRefused
+    from chatwoot_etl.orchestration.variables import TaskVariables
+    from chatwoot_etl.sync import locks, watermarks
 
     log = _logger(tenant_id, context)
-    summary = context["ti"].xcom_pull(task_ids="sync") or {}
     key = watermarks.variable_key(tenant_id)
-    with connections.connect(connections.ANALYTICS_CONN_ID, application_name=f"chatwoot_etl:publish:tenant={tenant_id}",
-                             autocommit=True) as conn:
-        if summary.get("mode") == "window":
+
+    def outcome(mark: watermarks.Watermark | None, published: bool) -> dict[str, Any]:
+        return {"variable": key, "watermark": mark.to_json() if mark else None, "published": published}
+
+    with connections.analytics(f"publish:tenant={tenant_id}") as conn:
+        if (summary or {}).get("mode") == "window":
             mark = watermarks.read(conn, tenant_id)
             log.info("watermark_not_published", reason="window run", watermark=mark.to_json() if mark else None)
-            return {"variable": key, "watermark": mark.to_json() if mark else None, "published": False}
+            return outcome(mark, False)
         try:
             with locks.tenant_lock(conn, tenant_id, wait_seconds=30):
                 mark = watermarks.read(conn, tenant_id)
-                variables = AirflowVariables()
+                variables = TaskVariables()
                 current = variables.get(key)
                 decision = watermarks.compare_mirror(mark, current, watermarks.read_mirrored(conn, tenant_id))
                 if decision.action == "rewind":  # an operator's edit since the sync: the next sync honours it
                     log.warning("watermark_rewind_pending", variable=key, value=current)
-                    return {"variable": key, "watermark": mark.to_json(), "published": False}
+                    return outcome(mark, False)
                 if mark is not None and current != mark.to_json():
-                    if engine.publish_mirror(conn, variables, tenant_id, mark, log):
+                    if watermarks.publish_mirror(conn, variables, tenant_id, mark, log):
                         log.warning("watermark_mirror_repaired", variable=key, was=current, now=mark.to_json())
-        except locks.LockRefused:
+        except LockRefused:
             mark = watermarks.read(conn, tenant_id)
             log.info("watermark_publish_deferred", note="another sync holds the tenant; it publishes at its end")
-            return {"variable": key, "watermark": mark.to_json() if mark else None, "published": False}
+            return outcome(mark, False)
     log.info("watermark_published", variable=key, watermark=mark.to_json() if mark else None)
-    return {"variable": key, "watermark": mark.to_json() if mark else None, "published": mark is not None}
+    return outcome(mark, mark is not None)
 
 
-def reconcile(tenant_id: int, **context: Any) -> dict[str, Any]:
+def reconcile(tenant_id: int, summary: dict[str, Any], **context: Any) -> dict[str, Any]:
     """Source vs target counts (rows, leads, visits) for the synced window; fail on an unexplained mismatch."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from chatwoot_etl.sync import reconcile as rec
+    from chatwoot_etl.sync.window import DEFAULT_CHUNK_SIZE, ExtractWindow
 
     log = _logger(tenant_id, context)
-    summary = context["ti"].xcom_pull(task_ids="sync") or {}
+    summary = summary or {}
     execution_id = summary.get("run")
     if not execution_id or summary.get("status") != "success" or not summary.get("window"):
         if execution_id:
             rec.record(execution_id, "skipped", None, {"reason": "nothing was read"})
         log.info("reconcile_skipped", reason="the sync read nothing (no active inbox)")
         return {"status": "skipped"}
-    counts = rec.compare_window(tenant_id, rec.window_from_xcom(summary["window"]),
-                                chunk_size=int(summary.get("chunk_size") or 5000),
+    counts = rec.compare_window(tenant_id, ExtractWindow.from_xcom(summary["window"]),
+                                chunk_size=int(summary.get("chunk_size") or DEFAULT_CHUNK_SIZE),
                                 lookback=timedelta(seconds=int(summary.get("lookback_s") or 300)), log=log)
     status = counts.status()
     rec.record(execution_id, status, counts, {"dag_run": getattr(context.get("ti"), "run_id", None)})
@@ -214,39 +210,28 @@ def report_drift(**context: Any) -> dict[str, Any]:
     """Report mapping drift (unmapped source inboxes of a tenant's account, mapped inboxes gone from the
     source, tenants without an active inbox, inboxes under a tenant of another account); alert once
     per distinct drift, not at every refresh."""
-    import hashlib
     import json
 
     from chatwoot_etl import connections
     from chatwoot_etl.admin import mappings
     from chatwoot_etl.orchestration import alerts
-    from chatwoot_etl.paths import sql_text
 
-    with connections.connect(connections.ANALYTICS_CONN_ID, application_name="chatwoot_etl:drift",
-                             autocommit=True) as analytics, \
-            connections.connect(connections.SOURCE_CONN_ID, application_name="chatwoot_etl:drift") as src:
+    with connections.analytics("drift") as analytics, connections.source("drift") as src:
         report = mappings.drift_report(analytics, src)
-        if not report["drift"]:
-            return report["counts"]
-        findings = {k: v for k, v in report.items() if k not in ("drift", "counts")}
-        fingerprint = hashlib.sha256(json.dumps(findings, sort_keys=True, default=str).encode()).hexdigest()[:16]
-        last = analytics.execute(sql_text("etl/last_alert_details.sql"), {"kind": "mapping_drift", "tenant_id": None}
-                                 ).fetchone()
-    if last is not None and (last[0] or {}).get("fingerprint") == fingerprint:
-        return {**report["counts"], "alerted": False}
-    ti = context.get("ti")
+    if not report["drift"]:
+        return report["counts"]
+    findings = {k: v for k, v in report.items() if k not in ("drift", "counts")}
     summary = ", ".join(f"{count} {name.replace('_', ' ')}" for name, count in report["counts"].items() if count)
-    alerts.dispatch(alerts.Alert(
-        severity="warning", kind="mapping_drift", dag_id=getattr(ti, "dag_id", None),
-        task_id=getattr(ti, "task_id", None), run_id=getattr(ti, "run_id", None),
+    alert = alerts.Alert(
+        severity="warning", kind="mapping_drift", **alerts.task_fields(context),
         message=f"inbox mapping drift: {summary}. See `chatwoot-etl inboxes drift` and `inboxes discover --tenant ID`.",
-        details={"fingerprint": fingerprint, **json.loads(json.dumps(findings, default=str))},
-    ), context)
-    return {**report["counts"], "alerted": True}
+        details=json.loads(json.dumps(findings, default=str)),
+    )
+    return {**report["counts"], "alerted": alerts.dispatch_once(alert, findings, context)}
 
 
 def check_freshness(**context: Any) -> dict[str, Any]:
-    """Alert on tenants whose watermark lags the source by more than the threshold."""
+    """Alert on tenants whose watermark lags the source by more than the threshold (param or setting)."""
     from chatwoot_etl.orchestration import freshness
 
     minutes = (context.get("params") or {}).get("threshold_minutes")

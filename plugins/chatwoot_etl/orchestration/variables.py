@@ -1,52 +1,52 @@
-"""The Airflow Variable store the watermark is mirrored to.
+"""The Airflow Variable stores the watermark is mirrored to (``sync.watermarks.VariableStore``).
 
-Inside a task, Airflow 3 reaches Variables through the Task SDK (the execution API); from the CLI,
-through the metadata database. Both are the real Airflow Variables an operator edits in the UI.
+Both are the real Airflow Variables an operator edits in the UI; the caller picks the one that
+fits where it runs: a task reaches them through the Task SDK (the execution API), the CLI through
+the metadata database. Errors reaching the store surface as VariableStoreError.
 """
 
 from __future__ import annotations
 
-import logging
+from chatwoot_etl.errors import VariableStoreError
 
-log = logging.getLogger(__name__)
-
-
-def _in_task() -> bool:
-    try:
-        from airflow.sdk.execution_time import task_runner
-    except ImportError:  # pragma: no cover - the SDK ships with Airflow 3
-        return False
-    return getattr(task_runner, "SUPERVISOR_COMMS", None) is not None
+DESCRIPTION = "Watermark mirror of chatwoot_etl (etl_watermarks is the truth)"
 
 
-class AirflowVariables:
-    """get/set of raw string values; errors reaching the store surface as VariableStoreError."""
+class TaskVariables:
+    """Inside a running task: ``airflow.sdk.Variable``."""
 
     def get(self, key: str) -> str | None:
+        from airflow.sdk import Variable
+
         try:
-            if _in_task():
-                from airflow.sdk import Variable
-
-                return Variable.get(key, default=None)
-            from airflow.models.variable import Variable as MetadataVariable
-
-            return MetadataVariable.get(key, default_var=None)
+            return Variable.get(key, default=None)
         except Exception as exc:  # noqa: BLE001 - any backend failure means "cannot read the mirror"
             raise VariableStoreError(f"cannot read Airflow Variable {key}: {exc}") from exc
 
     def set(self, key: str, value: str) -> None:
+        from airflow.sdk import Variable
+
         try:
-            if _in_task():
-                from airflow.sdk import Variable
-
-                Variable.set(key, value)
-                return
-            from airflow.models.variable import Variable as MetadataVariable
-
-            MetadataVariable.set(key, value, description="Watermark mirror of chatwoot_etl (etl_watermarks is the truth)")
+            Variable.set(key, value, description=DESCRIPTION)
         except Exception as exc:  # noqa: BLE001
             raise VariableStoreError(f"cannot write Airflow Variable {key}: {exc}") from exc
 
 
-class VariableStoreError(RuntimeError):
-    pass
+class MetadataVariables:
+    """Outside a task (the CLI): the Variable model on Airflow's metadata database."""
+
+    def get(self, key: str) -> str | None:
+        try:
+            from airflow.models.variable import Variable
+
+            return Variable.get(key, default_var=None)
+        except Exception as exc:  # noqa: BLE001
+            raise VariableStoreError(f"cannot read Airflow Variable {key}: {exc}") from exc
+
+    def set(self, key: str, value: str) -> None:
+        try:
+            from airflow.models.variable import Variable
+
+            Variable.set(key, value, description=DESCRIPTION)
+        except Exception as exc:  # noqa: BLE001
+            raise VariableStoreError(f"cannot write Airflow Variable {key}: {exc}") from exc

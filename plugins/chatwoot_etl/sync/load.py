@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,8 +17,6 @@ from psycopg.types.json import Jsonb
 
 from chatwoot_etl import contract
 from chatwoot_etl.paths import sql_text
-
-log = logging.getLogger(__name__)
 
 COLUMNS = list(contract.TARGET_COLUMNS)
 UPDATABLE = [name for name in COLUMNS if name not in contract.KEY_COLUMNS]
@@ -45,6 +42,7 @@ def statements() -> dict[str, sql.Composed]:
             current_updatable=_identifiers(UPDATABLE, "t"),
         ),
         "release_moved": sql.SQL(sql_text("etl/release_moved_conversations.sql")),
+        "staged_unmapped": sql.SQL(sql_text("etl/staged_unmapped_rows.sql")),
     }
 
 
@@ -71,19 +69,14 @@ class LoadCounts:
 CSV_BLOCK_ROWS = 1000
 
 
-def to_copy_csv(rows: pd.DataFrame) -> bytes:
-    """The frame as PostgreSQL CSV (NULL = unquoted empty field), in COLUMNS order.
+def copy_csv_blocks(rows: pd.DataFrame, block_rows: int = CSV_BLOCK_ROWS) -> Iterator[bytes]:
+    """The frame as PostgreSQL CSV (NULL = unquoted empty field), in COLUMNS order, in blocks of rows.
 
     Each column is rendered to a list of field texts with numpy / C string methods, then rows are
     joined: about 3x faster than DataFrame.to_csv, whose csv writer walks the large JSON fields
-    character by character. The bytes are those to_csv wrote, except that a field containing a
-    carriage return is now quoted (PostgreSQL rejects an unquoted one; to_csv did not quote it).
+    character by character, and a field holding a carriage return is quoted (PostgreSQL rejects an
+    unquoted one).
     """
-    return b"".join(copy_csv_blocks(rows))
-
-
-def copy_csv_blocks(rows: pd.DataFrame, block_rows: int = CSV_BLOCK_ROWS) -> Iterator[bytes]:
-    """to_copy_csv in pieces of at most block_rows rows, for COPY to send as they are made."""
     for start in range(0, len(rows), block_rows):
         part = rows.iloc[start:start + block_rows]
         columns = [_fields(part[name]) for name in COLUMNS]
@@ -115,16 +108,14 @@ def _masked(texts: np.ndarray, mask: np.ndarray) -> list[str]:
 
 
 def _fields(column: pd.Series) -> list[str]:
-    """One column's CSV field texts (same spelling as to_csv: t/f, str(int), ISO timestamps +00)."""
+    """One column's CSV field texts (t/f, str(int), ISO timestamps +00), through public pandas API."""
     dtype = column.dtype
     if isinstance(dtype, pd.BooleanDtype):
-        array = column.array
-        return _masked(np.where(array._data, "t", "f"), array._mask)
+        return _masked(np.where(column.to_numpy(dtype=bool, na_value=False), "t", "f"), column.isna().to_numpy())
     if dtype == bool:
         return np.where(column.to_numpy(), "t", "f").tolist()
     if isinstance(dtype, pd.Int64Dtype):
-        array = column.array
-        return _masked(array._data.astype(str), array._mask)
+        return _masked(column.to_numpy(dtype="int64", na_value=0).astype(str), column.isna().to_numpy())
     if isinstance(dtype, pd.DatetimeTZDtype):
         naive = column.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
         missing = np.isnat(naive)
@@ -141,6 +132,18 @@ def ensure_staging(conn: psycopg.Connection) -> None:
     conn.execute(statements()["create_staging"])
 
 
+def reset_seen(conn: psycopg.Connection) -> None:
+    """A full refresh starts with an empty list of the conversations it has seen."""
+    conn.execute(sql_text("etl/create_seen_conversations.sql"))
+    conn.execute("TRUNCATE etl_seen_conversations")
+
+
+def record_seen(conn: psycopg.Connection, conversation_ids: set[int]) -> None:
+    with conn.cursor().copy("COPY etl_seen_conversations (conversation_id) FROM STDIN") as copy:
+        for conversation_id in conversation_ids:
+            copy.write_row((conversation_id,))
+
+
 def _write(conn: psycopg.Connection, rows: pd.DataFrame) -> LoadCounts:
     stm = statements()
     with conn.cursor() as cur:
@@ -152,11 +155,7 @@ def _write(conn: psycopg.Connection, rows: pd.DataFrame) -> LoadCounts:
         moved = cur.rowcount
         cur.execute(stm["upsert"])
         flags = [row[0] for row in cur.fetchall()]
-        cur.execute(
-            "SELECT count(*) FROM etl_stage_conversations AS s WHERE NOT EXISTS ("
-            " SELECT 1 FROM inbox_tenant_mapping AS m"
-            " WHERE m.inbox_id = s.inbox_id AND m.tenant_id = s.tenant_id AND m.is_active)"
-        )
+        cur.execute(stm["staged_unmapped"])
         unmapped = cur.fetchone()[0]
     inserted = sum(flags)
     updated = len(flags) - inserted

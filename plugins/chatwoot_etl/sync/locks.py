@@ -7,14 +7,14 @@ released on the same connection and vanishes with it if the process dies.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import time
-
 import psycopg
 
+from chatwoot_etl.errors import LockRefused
 from chatwoot_etl.paths import sql_text
 
 # 'CWET' as a signed int4: the namespace that keeps our keys apart from other advisory locks.
@@ -38,16 +38,6 @@ class LockHolder:
         since = self.running_since or self.backend_start
         run = f", run {self.running_execution_id}" if self.running_execution_id else ""
         return f"pid {self.pid} ({self.application_name or 'no application_name'}{run}) since {since}"
-
-
-class LockRefused(RuntimeError):
-    """Another sync of the same tenant holds the lock."""
-
-    def __init__(self, tenant_id: int, holder: LockHolder | None) -> None:
-        self.tenant_id = tenant_id
-        self.holder = holder
-        who = holder.describe() if holder else "a session that has just released it"
-        super().__init__(f"tenant {tenant_id}: another sync holds the tenant lock: {who}")
 
 
 def find_holder(conn: psycopg.Connection, tenant_id: int) -> LockHolder | None:
@@ -75,8 +65,9 @@ def tenant_lock(conn: psycopg.Connection, tenant_id: int, wait_seconds: float = 
     backfill cannot starve a scheduled run) until it is free or the time is up.
     """
     namespace, key = lock_key(tenant_id)
+    params = {"namespace": namespace, "key": key}
     deadline = time.monotonic() + wait_seconds
-    while not conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (namespace, key)).fetchone()[0]:
+    while not conn.execute(sql_text("etl/try_tenant_lock.sql"), params).fetchone()[0]:
         if time.monotonic() >= deadline:
             raise LockRefused(tenant_id, find_holder(conn, tenant_id))
         time.sleep(min(_LOCK_POLL_SECONDS, max(deadline - time.monotonic(), 0.0)))
@@ -84,4 +75,4 @@ def tenant_lock(conn: psycopg.Connection, tenant_id: int, wait_seconds: float = 
         yield
     finally:
         if not conn.closed:
-            conn.execute("SELECT pg_advisory_unlock(%s, %s)", (namespace, key))
+            conn.execute(sql_text("etl/release_tenant_lock.sql"), params)

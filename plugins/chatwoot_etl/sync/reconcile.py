@@ -14,11 +14,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import pandas as pd
+import psycopg
+from psycopg.types.json import Jsonb
+
+from chatwoot_etl import connections
 from chatwoot_etl.logs import EventLogger
-
-
-class ReconcileMismatch(RuntimeError):
-    """The target disagrees with the source in a way no re-run explains."""
+from chatwoot_etl.paths import sql_text
+from chatwoot_etl.sync import engine, leads, runs, source, transform
+from chatwoot_etl.sync.window import ExtractWindow
 
 
 @dataclass
@@ -49,38 +53,18 @@ class Counts:
         return "match"
 
 
-def window_to_xcom(window) -> dict[str, Any]:
-    """An ExtractWindow as small JSON (inbox ids and two bounds, never rows)."""
-    return {"synced_inboxes": list(window.synced_inboxes), "history_inboxes": list(window.history_inboxes),
-            "after": [window.after[0].isoformat(), window.after[1]], "until": window.until.isoformat()}
-
-
-def window_from_xcom(data: dict[str, Any]):
-    from chatwoot_etl.sync import source
-
-    return source.ExtractWindow(tuple(data["synced_inboxes"]), tuple(data["history_inboxes"]),
-                                (datetime.fromisoformat(data["after"][0]), int(data["after"][1])),
-                                datetime.fromisoformat(data["until"]))
-
-
 def _utc(naive: datetime) -> datetime:
     return naive.replace(tzinfo=timezone.utc)
 
 
-def compare_window(tenant_id: int, window, *, chunk_size: int, lookback: timedelta, log: EventLogger) -> Counts:
+def compare_window(tenant_id: int, window: ExtractWindow, *, chunk_size: int, lookback: timedelta,
+                   log: EventLogger) -> Counts:
     """Source vs target for the window (the source read in one REPEATABLE READ snapshot)."""
-    import psycopg
-
-    from chatwoot_etl import connections
-    from chatwoot_etl.sync import engine, leads, runs, source, transform
-    from chatwoot_etl.paths import sql_text
-
     counts = Counts()
     late_edge = _utc(window.until) - lookback
-    with connections.connect(connections.ANALYTICS_CONN_ID, application_name=f"chatwoot_etl:reconcile:tenant={tenant_id}",
-                             autocommit=True, settings=engine.ANALYTICS_SESSION) as analytics, \
-         connections.connect(connections.SOURCE_CONN_ID, application_name=f"chatwoot_etl:reconcile:tenant={tenant_id}",
-                             settings=engine.SOURCE_SESSION) as src:
+    purpose = f"reconcile:tenant={tenant_id}"
+    with connections.analytics(purpose, settings=connections.ANALYTICS_SESSION) as analytics, \
+            connections.source(purpose, settings=engine.source_session()) as src:
         tenant = runs.load_tenant(analytics, tenant_id)
         rules = leads.load_rules(tenant.lead_rules)
         src.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
@@ -88,34 +72,8 @@ def compare_window(tenant_id: int, window, *, chunk_size: int, lookback: timedel
         for raw in source.whole_conversations(source.stream_frames(src, window, chunk_size)):
             shaped = transform.transform_chunk(raw, tenant_id=tenant_id, timezone=tenant.timezone, rules=rules)
             counts.quarantined += len(shaped.rejected)
-            rows = shaped.rows
-            if rows.empty:
-                continue
-            ids = rows["conversation_id"].astype(int).tolist()
-            stored = {r[0]: r[1:] for r in analytics.execute(
-                sql_text("etl/reconcile_target_rows.sql"), {"tenant_id": tenant_id, "conversation_ids": ids})}
-            for conversation_id, updated_at, is_lead, visit in zip(
-                    ids, rows["conversation_updated_at"], rows["is_lead"], rows["visit_scheduled"]):
-                counts.source_rows += 1
-                is_lead, visit = _flag(is_lead), _flag(visit)
-                counts.source_leads += is_lead
-                counts.source_visits += visit
-                source_at = updated_at.to_pydatetime()
-                target = stored.get(conversation_id)
-                if target is None or target[0] < source_at:
-                    if source_at >= late_edge:
-                        counts.explained_late += 1
-                    elif target is None:
-                        counts.missing += 1
-                        _example(counts, f"{conversation_id}: missing in target")
-                    else:
-                        counts.stale += 1
-                        _example(counts, f"{conversation_id}: target {target[0].isoformat()} < source {source_at.isoformat()}")
-                elif target[0] > source_at:
-                    counts.explained_newer += 1
-                elif (bool(target[1]), bool(target[2])) != (is_lead, visit):
-                    counts.flags_differ += 1
-                    _example(counts, f"{conversation_id}: lead/visit target {target[1]}/{target[2]} source {is_lead}/{visit}")
+            if not shaped.rows.empty:
+                _compare_chunk(analytics, tenant_id, shaped.rows, late_edge, counts)
         src.rollback()
         row = analytics.execute(sql_text("etl/reconcile_target_window.sql"), {
             "tenant_id": tenant_id, "until": _utc(window.until),
@@ -132,6 +90,36 @@ def compare_window(tenant_id: int, window, *, chunk_size: int, lookback: timedel
     return counts
 
 
+def _compare_chunk(analytics: psycopg.Connection, tenant_id: int, rows: pd.DataFrame, late_edge: datetime,
+                   counts: Counts) -> None:
+    """Look each transformed source row up in the target and count how it differs."""
+    ids = rows["conversation_id"].astype(int).tolist()
+    stored = {r[0]: r[1:] for r in analytics.execute(
+        sql_text("etl/reconcile_target_rows.sql"), {"tenant_id": tenant_id, "conversation_ids": ids})}
+    for conversation_id, updated_at, lead_value, visit_value in zip(
+            ids, rows["conversation_updated_at"], rows["is_lead"], rows["visit_scheduled"]):
+        counts.source_rows += 1
+        is_lead, visit = _flag(lead_value), _flag(visit_value)
+        counts.source_leads += is_lead
+        counts.source_visits += visit
+        source_at = updated_at.to_pydatetime()
+        target = stored.get(conversation_id)
+        if target is None or target[0] < source_at:
+            if source_at >= late_edge:
+                counts.explained_late += 1
+            elif target is None:
+                counts.missing += 1
+                _example(counts, f"{conversation_id}: missing in target")
+            else:
+                counts.stale += 1
+                _example(counts, f"{conversation_id}: target {target[0].isoformat()} < source {source_at.isoformat()}")
+        elif target[0] > source_at:
+            counts.explained_newer += 1
+        elif (bool(target[1]), bool(target[2])) != (is_lead, visit):
+            counts.flags_differ += 1
+            _example(counts, f"{conversation_id}: lead/visit target {target[1]}/{target[2]} source {is_lead}/{visit}")
+
+
 def _flag(value: Any) -> bool:
     try:
         return bool(value)
@@ -145,17 +133,11 @@ def _example(counts: Counts, text: str) -> None:
 
 
 def record(execution_id: str, status: str, counts: Counts | None, details: dict[str, Any]) -> None:
-    from psycopg.types.json import Jsonb
-
-    from chatwoot_etl import connections
-    from chatwoot_etl.paths import sql_text
-
     values = asdict(counts) if counts else {}
     params = {k: values.get(k) for k in ("source_rows", "target_rows", "source_leads", "target_leads",
                                          "source_visits", "target_visits")}
     extra = {k: values[k] for k in ("missing", "stale", "flags_differ", "explained_late", "explained_newer",
                                     "quarantined", "examples") if values.get(k)}
-    with connections.connect(connections.ANALYTICS_CONN_ID, application_name="chatwoot_etl:reconcile",
-                             autocommit=True) as conn:
+    with connections.analytics("reconcile") as conn:
         conn.execute(sql_text("etl/record_reconcile.sql"),
                      {**params, "execution_id": execution_id, "status": status, "details": Jsonb({**extra, **details})})

@@ -7,13 +7,11 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
+from chatwoot_etl.errors import ConfigurationError
 from chatwoot_etl.paths import sql_text
-
-
-class ConfigurationError(RuntimeError):
-    """Bad configuration (unknown tenant, bad time zone, bad parameters): retrying cannot help."""
 
 
 @dataclass(frozen=True)
@@ -27,13 +25,11 @@ class Tenant:
 
 
 def load_tenant(conn: psycopg.Connection, tenant_id: int) -> Tenant:
-    row = conn.execute(
-        "SELECT id, name, slug, status, timezone, lead_rules FROM tenants WHERE id = %s AND deleted_at IS NULL",
-        (tenant_id,),
-    ).fetchone()
+    row = conn.cursor(row_factory=class_row(Tenant)).execute(
+        sql_text("etl/load_tenant.sql"), {"tenant_id": tenant_id}).fetchone()
     if row is None:
         raise ConfigurationError(f"tenant {tenant_id} does not exist (or was deleted) in tenants")
-    return Tenant(*row)
+    return row
 
 
 @dataclass(frozen=True)
@@ -45,8 +41,13 @@ class Inbox:
 
 
 def resolve_inboxes(conn: psycopg.Connection, tenant_id: int) -> list[Inbox]:
-    rows = conn.execute(sql_text("etl/resolve_inboxes.sql"), {"tenant_id": tenant_id}).fetchall()
-    return [Inbox(*row) for row in rows]
+    cur = conn.cursor(row_factory=class_row(Inbox))
+    return cur.execute(sql_text("etl/resolve_inboxes.sql"), {"tenant_id": tenant_id}).fetchall()
+
+
+def syncable_tenants(conn: psycopg.Connection) -> list[int]:
+    """Active (or trial) tenants with at least one active inbox, by id."""
+    return [row[0] for row in conn.execute(sql_text("etl/syncable_tenants.sql")).fetchall()]
 
 
 def unmapped_inbox_rows(conn: psycopg.Connection, tenant_id: int) -> dict[int, int]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
@@ -12,18 +12,9 @@ import psycopg
 from psycopg import sql
 
 from chatwoot_etl import contract
+from chatwoot_etl.errors import ContractDrift
 from chatwoot_etl.paths import sql_text
-
-# A keyset position before every real row.
-BEGINNING = (datetime(1, 1, 1), -1)
-
-
-class ContractDrift(RuntimeError):
-    """The source view no longer offers what the load needs; nothing was read or written."""
-
-    def __init__(self, relation: str, diff: contract.ContractDiff) -> None:
-        self.diff = diff
-        super().__init__(f"source view {relation} drifted from the contract:\n{diff.describe()}")
+from chatwoot_etl.sync.window import ExtractWindow
 
 
 def view_columns(conn: psycopg.Connection, relation: str = contract.SOURCE_VIEW) -> dict[str, str]:
@@ -44,22 +35,20 @@ def check_contract(conn: psycopg.Connection, relation: str = contract.SOURCE_VIE
 
 def source_clock(conn: psycopg.Connection) -> datetime:
     """The source's own 'now' as naive UTC (its timestamps' form): the window's upper bound."""
-    return conn.execute("SELECT (now() AT TIME ZONE 'UTC')::timestamp").fetchone()[0]
+    return conn.execute(sql_text("etl/source_clock.sql")).fetchone()[0]
 
 
-@dataclass(frozen=True)
-class ExtractWindow:
-    synced_inboxes: tuple[int, ...]      # read only after the keyset position
-    history_inboxes: tuple[int, ...]     # read from the beginning
-    after: tuple[datetime, int]          # exclusive keyset lower bound (naive UTC, conversation_id)
-    until: datetime                      # exclusive upper bound (naive UTC, source clock)
-
-
-def extract_statement(window: ExtractWindow) -> tuple[sql.Composed, dict]:
-    statement = sql.SQL(sql_text("etl/extract.sql")).format(
+@functools.cache
+def _extract_sql() -> sql.Composed:
+    return sql.SQL(sql_text("etl/extract.sql")).format(
         columns=sql.SQL(", ").join(sql.Identifier(name) for name in contract.SOURCE_COLUMNS),
         view=sql.Identifier(contract.SOURCE_VIEW),
     )
+
+
+def extract_statement(window: ExtractWindow) -> tuple[sql.Composed, dict]:
+    """The engine's one read of the source: the statement and its parameters for window."""
+    statement = _extract_sql()
     params = {
         "synced_inboxes": list(window.synced_inboxes),
         "history_inboxes": list(window.history_inboxes),

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from chatwoot_etl import contract
+from chatwoot_etl.contract import DEFAULT_TIMEZONE
 from chatwoot_etl.sync import leads
 
-DEFAULT_TIMEZONE = "America/Sao_Paulo"
 NULL_TOKENS = frozenset({"", "nan", "NaN", "None", "none", "null", "NULL"})
 
 _INT_RANGES = {

@@ -10,10 +10,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Protocol
 
-import psycopg
-
+from chatwoot_etl.errors import VariableStoreError
 from chatwoot_etl.paths import sql_text
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from chatwoot_etl.logs import EventLogger
 
 
 @dataclass(frozen=True, order=True)
@@ -48,10 +53,16 @@ def variable_key(tenant_id: int) -> str:
     return f"chatwoot_sync_watermark_tenant_{tenant_id}"
 
 
+class VariableStore(Protocol):
+    """Where the mirror lives (Airflow Variables); raises VariableStoreError when unreachable."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def set(self, key: str, value: str) -> None: ...
+
+
 def read(conn: psycopg.Connection, tenant_id: int) -> Watermark | None:
-    row = conn.execute(
-        "SELECT updated_at, conversation_id FROM etl_watermarks WHERE tenant_id = %s", (tenant_id,)
-    ).fetchone()
+    row = conn.execute(sql_text("etl/read_watermark.sql"), {"tenant_id": tenant_id}).fetchone()
     return Watermark(row[0].astimezone(timezone.utc), row[1]) if row else None
 
 
@@ -67,19 +78,19 @@ def advance(conn: psycopg.Connection, tenant_id: int, mark: Watermark, execution
 def rewind(conn: psycopg.Connection, tenant_id: int, mark: Watermark, execution_id: str) -> None:
     """Set the watermark to an earlier point (an operator's rewind)."""
     conn.execute(
-        "UPDATE etl_watermarks SET updated_at = %s, conversation_id = %s, execution_id = %s, changed_at = now() "
-        "WHERE tenant_id = %s",
-        (mark.updated_at, mark.conversation_id, execution_id, tenant_id),
+        sql_text("etl/rewind_watermark.sql"),
+        {"tenant_id": tenant_id, "updated_at": mark.updated_at, "conversation_id": mark.conversation_id,
+         "execution_id": execution_id},
     )
 
 
 def read_mirrored(conn: psycopg.Connection, tenant_id: int) -> str | None:
-    row = conn.execute("SELECT mirrored_value FROM etl_watermarks WHERE tenant_id = %s", (tenant_id,)).fetchone()
-    return row[0] if row else None
+    row = conn.execute(sql_text("etl/read_watermark.sql"), {"tenant_id": tenant_id}).fetchone()
+    return row[2] if row else None
 
 
 def record_mirrored(conn: psycopg.Connection, tenant_id: int, value: str) -> None:
-    conn.execute("UPDATE etl_watermarks SET mirrored_value = %s WHERE tenant_id = %s", (value, tenant_id))
+    conn.execute(sql_text("etl/record_mirrored.sql"), {"tenant_id": tenant_id, "value": value})
 
 
 @dataclass(frozen=True)
@@ -121,3 +132,48 @@ def _same_mark(text: str, mark: Watermark) -> bool:
         return Watermark.from_json(text) == mark
     except ValueError:
         return False
+
+
+def adopt_mirror(
+    analytics: psycopg.Connection, variables: VariableStore | None, tenant_id: int, execution_id: str,
+    mark: Watermark | None, log: EventLogger,
+) -> tuple[Watermark | None, dict[str, Any]]:
+    """At a run's start: honour an operator's rewind of the Variable; refuse a forward or unreadable edit.
+
+    The watermark the run starts from, and what happened (for the run's details).
+    """
+    if variables is None:
+        return mark, {}
+    key = variable_key(tenant_id)
+    try:
+        decision = compare_mirror(mark, variables.get(key), read_mirrored(analytics, tenant_id))
+    except VariableStoreError as exc:
+        log.warning("variable_unavailable", variable=key, error=exc)
+        return mark, {"variable": "unavailable"}
+    if decision.action == "rewind" and mark is not None and decision.variable_mark is not None:
+        rewind(analytics, tenant_id, decision.variable_mark, execution_id)
+        log.warning("watermark_rewound", variable=key, old=mark.to_json(), new=decision.variable_mark.to_json())
+        return decision.variable_mark, {"rewind": {"from": mark.to_json(), "to": decision.variable_mark.to_json()}}
+    if decision.action in ("ahead", "unreadable", "stale"):
+        log.warning("variable_refused", variable=key, reason=decision.action, detail=decision.detail,
+                    note="the database watermark stands; the Variable is repaired at the end of the run")
+        return mark, {"variable_refused": {"reason": decision.action, "detail": decision.detail}}
+    return mark, {}
+
+
+def publish_mirror(analytics: psycopg.Connection, variables: VariableStore | None, tenant_id: int,
+                   mark: Watermark | None, log: EventLogger) -> bool:
+    """Write the database watermark to the tenant's Variable and remember what was written.
+
+    A warning, never a failure, if the Variable store cannot be reached: the database is the truth.
+    """
+    if variables is None or mark is None:
+        return False
+    key = variable_key(tenant_id)
+    try:
+        variables.set(key, mark.to_json())
+    except VariableStoreError as exc:
+        log.warning("variable_not_published", variable=key, error=exc)
+        return False
+    record_mirrored(analytics, tenant_id, mark.to_json())
+    return True

@@ -1,0 +1,1 @@
+SELECT pg_advisory_unlock(%(namespace)s, %(key)s);

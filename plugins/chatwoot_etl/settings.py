@@ -1,0 +1,149 @@
+"""Every setting of chatwoot_etl: its name, type, default and meaning, read when it is used.
+
+Operators configure the ETL like the rest of Airflow: the ``[chatwoot_etl]`` section of
+``airflow.cfg`` or ``AIRFLOW__CHATWOOT_ETL__<NAME>`` variables (and Airflow's ``_cmd`` /
+``_secret`` forms). A ``CHATWOOT_ETL_<NAME>`` variable, when set, wins over both. Settings marked
+``airflow_config=False`` are needed before Airflow is imported and come only from the environment.
+
+Nothing is cached: a value is read each time ``Setting.get()`` is called, so a test or an
+operator changing it takes effect on the next run or parse.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from chatwoot_etl.errors import ConfigurationError
+
+SECTION = "chatwoot_etl"
+T = TypeVar("T")
+
+
+def _number(minimum: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = float(text)
+        if not value >= minimum or value == float("inf"):  # rejects nan and inf too
+            raise ValueError(f"expected a finite number >= {minimum:g}")
+        return value
+
+    return parse
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("expected an integer >= 0")
+    return value
+
+
+def _text(text: str) -> str:
+    return text.strip()
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text.strip() not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}")
+        return text.strip()
+
+    return parse
+
+
+def parse_session(spec: str) -> dict[str, str]:
+    """'name=value,...' -> session parameters; empty means the server's defaults."""
+    settings = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, _, value = item.partition("=")
+        if not re.fullmatch(r"[a-z_]+", name.strip()) or not re.fullmatch(r"[A-Za-z0-9_.]+", value.strip()):
+            raise ValueError(f"expected name=value pairs, not {item!r}")
+        settings[name.strip()] = value.strip()
+    return settings
+
+
+@dataclass(frozen=True)
+class Setting(Generic[T]):
+    name: str                       # option of [chatwoot_etl]; the variables derive from it
+    default: T
+    parse: Callable[[str], T]
+    meaning: str
+    airflow_config: bool = True     # also read from Airflow's configuration
+    empty_is_unset: bool = True     # an empty value means the default (else it is parsed)
+
+    @property
+    def env_var(self) -> str:
+        return f"CHATWOOT_ETL_{self.name.upper()}"
+
+    @property
+    def airflow_env_var(self) -> str:
+        return f"AIRFLOW__{SECTION.upper()}__{self.name.upper()}"
+
+    def raw(self) -> str | None:
+        value = os.environ.get(self.env_var)
+        if value is None and self.airflow_config:
+            from airflow.sdk import conf
+
+            value = conf.get(SECTION, self.name, fallback=None)
+        if value is not None and self.empty_is_unset and not value.strip():
+            return None
+        return value
+
+    def get(self) -> T:
+        raw = self.raw()
+        if raw is None:
+            return self.default
+        try:
+            return self.parse(raw)
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"setting {self.name} ({self.env_var} / [{SECTION}] {self.name}) = {raw!r}: {exc}") from None
+
+
+# Paths: read once by chatwoot_etl.paths, before Airflow is imported.
+HOME = Setting("home", "", _text, "project root holding dags/ and include/ (default: the checkout)",
+               airflow_config=False)
+SQL_DIR = Setting("sql_dir", "", _text, "directory of the SQL files (default: <home>/include/sql)",
+                  airflow_config=False)
+LOCAL_DIR = Setting("local_dir", "", _text, "local state: embedded server, registry, demo logs (default: <home>/.local)",
+                    airflow_config=False)
+LOG_LEVEL = Setting("log_level", "INFO", _text, "log level of the chatwoot-etl command", airflow_config=False)
+
+# The sync.
+LOCK_WAIT_SECONDS = Setting("lock_wait_seconds", 600.0, _number(0),
+                            "how long a scheduled or manual run waits for another sync of its tenant")
+BACKFILL_LOCK_WAIT_SECONDS = Setting("backfill_lock_wait_seconds", 300.0, _number(0),
+                                     "how long a backfill run waits for the tenant lock before it is retried")
+SOURCE_SESSION = Setting(
+    "source_session", {"enable_nestloop": "off"}, parse_session,
+    "session parameters of the source reads, 'name=value,...'; empty: the server's defaults",
+    empty_is_unset=False)
+
+# The DAGs.
+RETRIES = Setting("retries", 3, _count, "retries of a task failing with a transient error")
+RETRY_DELAY_SECONDS = Setting("retry_delay_seconds", 60.0, _number(0),
+                              "first retry delay, doubled at each retry (at most 30 minutes)")
+SOURCE_POOL = Setting("source_pool", "chatwoot_source", _text,
+                      "Airflow pool of every task that opens a connection to the Chatwoot database")
+DEFAULT_SCHEDULE = Setting("default_schedule", "*/15 * * * *", _text,
+                           "cron of a tenant without tenants.sync_schedule")
+REGISTRY_PATH = Setting("registry_path", "", _text,
+                        "registry snapshot the DAG files read (default: <local_dir>/registry/tenants.json)")
+REGISTRY_REFRESH_CRON = Setting("registry_refresh_cron", "*/5 * * * *", _text,
+                                "schedule of the chatwoot_tenant_registry DAG")
+FRESHNESS_CRON = Setting("freshness_cron", "*/15 * * * *", _text, "schedule of the chatwoot_freshness DAG")
+FRESHNESS_THRESHOLD_MINUTES = Setting("freshness_threshold_minutes", 60.0, _number(1),
+                                      "watermark lag behind the source that raises a freshness alert")
+
+# Alerts.
+SLACK_CONN_ID = Setting("slack_conn_id", "chatwoot_alerts_slack", _text, "Slack webhook connection of the alerts")
+SMTP_CONN_ID = Setting("smtp_conn_id", "chatwoot_alerts_smtp", _text, "SMTP connection of the alerts")
+ALERT_EMAILS = Setting("alert_emails", "", _text, "alert recipients when the SMTP connection's extra has no 'to'")
+
+# The local demo source.
+SOURCE_VIEW = Setting("source_view", "deployed", _choice("deployed", "indexable"),
+                      "which view definition seed-source builds locally")
+
+ALL: tuple[Setting, ...] = tuple(value for value in list(globals().values()) if isinstance(value, Setting))
