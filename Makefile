@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export AIRFLOW_HOME ?= $(CURDIR)/.local/airflow
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
-.PHONY: install demo test test-unit test-integration e2e bench bench-parse registry-refresh lock embedded-stop clean
+.PHONY: install demo test test-fast lint typecheck test-unit test-integration e2e bench bench-parse registry-refresh lock embedded-stop clean
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,18 @@ install: $(STAMP)
 demo: install
 	$(BIN)/chatwoot-etl demo
 
-test: install
+# The whole suite (what CI runs): lint, types, then unit, integration (real PostgreSQL) and e2e (Airflow).
+test: lint typecheck
 	$(BIN)/pytest
+
+# The inner loop, under a minute: lint, types, unit tests (the DAG-parse tests included, no services).
+test-fast: lint typecheck test-unit
+
+lint: install
+	$(BIN)/ruff check plugins dags tests bench
+
+typecheck: install
+	$(BIN)/mypy
 
 test-unit: install
 	$(BIN)/pytest tests/unit

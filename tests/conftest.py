@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
+
 from chatwoot_etl import connections
 from chatwoot_etl.admin import migrations
 from chatwoot_etl.localdev import embedded
 from chatwoot_etl.paths import LOCAL_DIR
-from psycopg import sql
 
 pytest_plugins = ["tests.source_fixtures"]
 
@@ -34,12 +36,35 @@ SESSION_TAG = uuid.uuid4().hex[:8]
 _CONFIGURED_ANALYTICS_URI = os.environ.get(connections.env_var(connections.ANALYTICS_CONN_ID))
 
 
+def server_admin_uri(configured_uri: str | None, pgdata: Path) -> str:
+    """A superuser URI on the maintenance database of the configured server, else of the embedded
+    one in pgdata (started if needed). A plain function so bench/ picks its server the same way."""
+    if configured_uri:
+        return connections.with_database(configured_uri, "postgres")
+    return embedded.start(pgdata).uri("postgres")
+
+
+def new_database(admin_uri: str, name: str, template: str | None = None) -> str:
+    """CREATE DATABASE name (optionally from a template) on admin_uri's server; its URI."""
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        conn.execute(query)
+    return connections.with_database(admin_uri, name)
+
+
+def drop_databases(admin_uri: str, names: Iterable[str]) -> None:
+    """DROP DATABASE ... WITH (FORCE) each name, in order: open sessions on them do not stop it."""
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        for name in names:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 @pytest.fixture(scope="session")
 def pg_admin_uri() -> str:
     """A superuser URI on the server the tests use (its maintenance database)."""
-    if _CONFIGURED_ANALYTICS_URI:
-        return connections.with_database(_CONFIGURED_ANALYTICS_URI, "postgres")
-    return embedded.start(TEST_PGDATA).uri("postgres")
+    return server_admin_uri(_CONFIGURED_ANALYTICS_URI, TEST_PGDATA)
 
 
 @pytest.fixture(scope="session")
@@ -49,18 +74,12 @@ def create_database(pg_admin_uri: str) -> Iterator[Callable[..., str]]:
 
     def factory(label: str, template: str | None = None) -> str:
         name = f"cwtest_{SESSION_TAG}_{label}_{len(created)}"[:63]
-        with psycopg.connect(pg_admin_uri, autocommit=True) as conn:
-            query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-            if template:
-                query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
-            conn.execute(query)
+        uri = new_database(pg_admin_uri, name, template)
         created.append(name)
-        return connections.with_database(pg_admin_uri, name)
+        return uri
 
     yield factory
-    with psycopg.connect(pg_admin_uri, autocommit=True) as conn:
-        for name in reversed(created):
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    drop_databases(pg_admin_uri, reversed(created))
 
 
 def database_name(uri: str) -> str:

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import psycopg
 import pytest
+
 from chatwoot_etl import connections
 from chatwoot_etl.localdev import seed
 

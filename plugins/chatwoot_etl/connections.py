@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     import psycopg
+    from psycopg.rows import Row
 
 SOURCE_CONN_ID = "chatwoot_source"
 ANALYTICS_CONN_ID = "analytics_db"
@@ -58,9 +59,17 @@ def connect(
 
     options = _options(application_name, statement_timeout_ms, settings or {})
     hook = PostgresHook(postgres_conn_id=conn_id, options=options)
-    conn = hook.get_conn()
-    conn.autocommit = autocommit
-    return conn
+    conn = hook.get_conn()  # a psycopg 3 connection: the provider picks psycopg 3 when it is installed
+    conn.autocommit = autocommit  # type: ignore[attr-defined]
+    return conn  # type: ignore[return-value]
+
+
+def one_row(cursor: psycopg.Cursor[Row]) -> Row:
+    """The row of a statement that always returns one (an aggregate, a RETURNING insert)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise LookupError("the statement returned no row")
+    return row
 
 
 def analytics(purpose: str, **kwargs) -> psycopg.Connection:

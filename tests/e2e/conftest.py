@@ -15,10 +15,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
 from chatwoot_etl import connections
 from chatwoot_etl.orchestration import registry
 from chatwoot_etl.paths import PROJECT_DIR
-
 from tests.conftest import database_name
 from tests.integration.conftest import Env, env  # noqa: F401 - the seeded source + analytics pair
 

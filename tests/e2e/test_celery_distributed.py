@@ -21,12 +21,12 @@ from datetime import datetime
 
 import psycopg
 import pytest
+from cryptography.fernet import Fernet
+
 from chatwoot_etl import connections
 from chatwoot_etl.localdev import demo as commands
 from chatwoot_etl.localdev import seed
 from chatwoot_etl.orchestration import registry
-from cryptography.fernet import Fernet
-
 from tests.conftest import database_name
 from tests.e2e.celery_stack import (
     COMPOSE_FILE,
@@ -81,7 +81,7 @@ def redis(tmp_path):
 
 def _rows(conn: psycopg.Connection, query: str, params=()) -> list[dict]:
     cur = conn.execute(query, params)
-    return [dict(zip([d.name for d in cur.description], row)) for row in cur.fetchall()]
+    return [dict(zip([d.name for d in cur.description], row, strict=True)) for row in cur.fetchall()]
 
 
 TI_COLUMNS = "dag_id, run_id, task_id, try_number, state, hostname, start_date, end_date"
@@ -283,7 +283,7 @@ def test_celery_workers_run_every_tenant_and_survive_a_killed_worker(demo_data, 
                                   "ORDER BY started_at", (tenant_id,))
             synced = [r for r in control if r["status"] == "success"]
             assert synced, control
-            for before, after in zip(synced, synced[1:]):
+            for before, after in zip(synced, synced[1:], strict=True):
                 assert before["finished_at"] <= after["started_at"], (before, after)
 
     # an interrupted sync left its run 'running'; the retry found it (under the tenant's lock),

@@ -209,7 +209,7 @@ def test_env_example_fills_every_required_variable_with_local_values(compose, do
     text = COMPOSE_FILE.read_text()
     required = {name for name, op in referenced_variables(text) if op in (":?", "?")}
     assert required <= set(dotenv_example), required - set(dotenv_example)
-    for where, key, value in _environments(compose):
+    for _where, _key, value in _environments(compose):
         interpolate(value, dotenv_example)    # raises on a missing required variable
     for name, value in dotenv_example.items():
         if "://" in value:

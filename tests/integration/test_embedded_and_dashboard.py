@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+
 from chatwoot_etl import connections
 from chatwoot_etl.localdev import embedded
 from chatwoot_etl.sync import engine

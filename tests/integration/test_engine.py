@@ -8,11 +8,12 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import psycopg
 import pytest
+
 from chatwoot_etl.errors import ConfigurationError, ContractDrift
 from chatwoot_etl.localdev import seed
 from chatwoot_etl.sync import engine, load, locks, source, transform
@@ -66,7 +67,7 @@ def assert_target_equals_source(env, tenant_id: int) -> None:
 def control_row(env, execution_id: str) -> dict:
     with env.analytics() as conn:
         cur = conn.execute("SELECT * FROM etl_control WHERE execution_id = %s", (execution_id,))
-        return dict(zip([d.name for d in cur.description], cur.fetchone()))
+        return dict(zip([d.name for d in cur.description], cur.fetchone(), strict=True))
 
 
 def source_now(env) -> datetime:
@@ -86,7 +87,7 @@ def test_full_then_incremental_moves_only_changes(env):
     newest = max(v[0] for v in expected.values())
     with env.analytics() as conn:
         stored = conn.execute("SELECT updated_at FROM etl_watermarks WHERE tenant_id = %s", (tenant,)).fetchone()[0]
-    assert stored == newest.replace(tzinfo=timezone.utc)
+    assert stored == newest.replace(tzinfo=UTC)
 
     again = sync(tenant)
     assert (again.inserted, again.updated) == (0, 0)
@@ -203,7 +204,7 @@ def test_crash_after_chunk_k_resumes_exactly_there(env):
     assert dead[1:] == ("running", crash_after)
     assert 0 < written <= crash_after * chunk_size
     # the target holds exactly the rows up to the watermark: nothing after it, nothing before it missing
-    keys = sorted((v[0].replace(tzinfo=timezone.utc), k) for k, v in source_state(env, tenant).items())
+    keys = sorted((v[0].replace(tzinfo=UTC), k) for k, v in source_state(env, tenant).items())
     assert written == sum(1 for key in keys if key <= (mark[0], mark[1]))
 
     resumed = sync(tenant, chunk_size=chunk_size, lookback=NO_LOOKBACK)
@@ -449,7 +450,7 @@ def test_bad_rows_are_quarantined_and_the_rest_loads(env):
     # the watermark never moves past a row that was not written: it is the newest good row
     with env.analytics() as conn:
         mark = conn.execute("SELECT updated_at FROM etl_watermarks WHERE tenant_id = %s", (tenant,)).fetchone()[0]
-    assert mark == max(v[0] for v in loaded.values()).replace(tzinfo=timezone.utc)
+    assert mark == max(v[0] for v in loaded.values()).replace(tzinfo=UTC)
 
 
 def test_rows_the_database_rejects_are_isolated_and_the_rest_of_the_chunk_loads(env):
@@ -466,7 +467,7 @@ def test_rows_the_database_rejects_are_isolated_and_the_rest_of_the_chunk_loads(
         scores = dict(conn.execute("SELECT conversation_id, ai_probability_score FROM conversations_analytics").fetchall())
     assert counts.failed == 2 and counts.inserted == len(rows) - 2
     assert all("ai_probability_score" in r["reason"] for r in counts.rejected)
-    expected = {int(cid): int(score) for cid, score in zip(rows["conversation_id"], rows["ai_probability_score"])
+    expected = {int(cid): int(score) for cid, score in zip(rows["conversation_id"], rows["ai_probability_score"], strict=True)
                 if 0 <= score <= 100}
     assert scores == expected
 
@@ -488,8 +489,8 @@ def test_window_mode_resyncs_a_window_and_never_moves_the_watermark(env):
                               (tenant,)).fetchone()
         conn.execute("DELETE FROM conversations_analytics WHERE tenant_id = %s AND "
                      "conversation_updated_at >= '2026-09-01' AND conversation_updated_at < '2026-10-01'", (tenant,))
-    window = sync(tenant, mode="window", since=datetime(2026, 9, 1, tzinfo=timezone.utc),
-                  until=datetime(2026, 10, 1, tzinfo=timezone.utc))
+    window = sync(tenant, mode="window", since=datetime(2026, 9, 1, tzinfo=UTC),
+                  until=datetime(2026, 10, 1, tzinfo=UTC))
     assert window.inserted > 0 and window.updated == 0
     assert_target_equals_source(env, tenant)
     with env.analytics() as conn:

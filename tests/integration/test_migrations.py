@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+
 from chatwoot_etl import contract
 from chatwoot_etl.admin import migrations
 from chatwoot_etl.errors import MigrationError

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 import pytest
+
 from chatwoot_etl import contract
 from chatwoot_etl.localdev import seed
 

@@ -11,6 +11,7 @@ import json
 
 import psycopg
 import pytest
+
 from chatwoot_etl import contract, settings
 from chatwoot_etl.localdev import seed
 from chatwoot_etl.paths import sql_text

@@ -10,17 +10,18 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg import sql
+from psycopg.rows import dict_row
 
 from chatwoot_etl import contract
-from chatwoot_etl.sync import source
+from chatwoot_etl.connections import one_row
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
+from chatwoot_etl.sync import source
 
 log = EventLogger(__name__)
 
@@ -281,10 +282,10 @@ def measure_latency(conn: psycopg.Connection, samples: int = LATENCY_SAMPLES) ->
 def inspect_source(conn: psycopg.Connection, *, connect_ms: float = 0.0) -> dict[str, Any]:
     """Inspect the source through a (read-only) connection; the report as plain data."""
     samples = measure_latency(conn)
-    server = conn.execute(sql_text("admin/source_server.sql")).fetchone()
+    server = one_row(conn.execute(sql_text("admin/source_server.sql")))
     found = source.view_columns(conn)
     contract_part = contract_section(found)
-    accounts = dict(conn.execute(sql_text("admin/source_accounts.sql")).fetchall())
+    accounts: dict[int, str] = dict(conn.execute(sql_text("admin/source_accounts.sql")).fetchall())
     inboxes = conn.cursor(row_factory=dict_row).execute(
         sql_text("admin/source_inboxes.sql"), {"account_ids": None}).fetchall()
     per_inbox: list[dict[str, Any]] = []
@@ -296,13 +297,13 @@ def inspect_source(conn: psycopg.Connection, *, connect_ms: float = 0.0) -> dict
             per_inbox.append({
                 "account_id": account_id, "inbox_id": inbox_id, "view_rows": view_rows,
                 "conversations": conversations, "updated_min": updated_min, "updated_max": updated_max,
-                "nulls": dict(zip(present, nulls)),
+                "nulls": dict(zip(present, nulls, strict=True)),
             })
         log.info("source_view_counted", rows=sum(r["view_rows"] for r in per_inbox),
                  ms=int((time.perf_counter() - started) * 1000))
     counts = summarise_counts(per_inbox, accounts, inboxes)
     report = {
-        "inspected_at": datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0),
+        "inspected_at": datetime.now(UTC).replace(tzinfo=None, microsecond=0),
         "source": {"relation": contract.SOURCE_VIEW, "database": server[0], "server_version": server[1],
                    "role": server[2], "clock_utc": server[3]},
         "contract": contract_part,

@@ -27,6 +27,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from chatwoot_etl.connections import one_row
 from chatwoot_etl.contract import DEFAULT_TIMEZONE, SYNCED_STATUSES, TENANT_STATUSES
 from chatwoot_etl.errors import AdminError
 from chatwoot_etl.logs import EventLogger
@@ -186,19 +187,19 @@ def compute_drift(
     ]
     foreign = []
     for m in sorted(mappings, key=lambda m: m["inbox_id"]):
-        inbox, tenant = in_source.get(m["inbox_id"]), tenant_by_id.get(m["tenant_id"])
-        if not m["is_active"] or inbox is None or tenant is None:
+        found, owner = in_source.get(m["inbox_id"]), tenant_by_id.get(m["tenant_id"])
+        if not m["is_active"] or found is None or owner is None:
             continue
-        if tenant["account_id"] != inbox["account_id"]:
-            foreign.append({"tenant_id": tenant["id"], "tenant_slug": tenant["slug"],
-                            "tenant_account_id": tenant["account_id"], "inbox_id": m["inbox_id"],
-                            "inbox_account_id": inbox["account_id"], "inbox_name": inbox["name"]})
+        if owner["account_id"] != found["account_id"]:
+            foreign.append({"tenant_id": owner["id"], "tenant_slug": owner["slug"],
+                            "tenant_account_id": owner["account_id"], "inbox_id": m["inbox_id"],
+                            "inbox_account_id": found["account_id"], "inbox_name": found["name"]})
     without = [
         {"tenant_id": t["id"], "tenant_slug": t["slug"], "account_id": t["account_id"], "status": t["status"]}
         for t in sorted(tenants, key=lambda t: t["id"])
         if t["status"] in SYNCED_STATUSES and not t["active_inboxes"]
     ]
-    report = {
+    report: dict[str, Any] = {
         "unmapped_source_inboxes": unmapped,
         "vanished_inboxes": vanished,
         "tenants_without_active_inbox": without,
@@ -220,6 +221,11 @@ def _rows(conn: psycopg.Connection, name: str, params: dict[str, Any] | None = N
 
 def _row(conn: psycopg.Connection, name: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
     return conn.cursor(row_factory=dict_row).execute(sql_text(name), params).fetchone()
+
+
+def _one(conn: psycopg.Connection, name: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The row of a statement that always returns one (a RETURNING write)."""
+    return one_row(conn.cursor(row_factory=dict_row).execute(sql_text(name), params))
 
 
 def get_tenant(analytics: psycopg.Connection, ref: str | int) -> dict[str, Any]:
@@ -304,7 +310,7 @@ def add_tenant(
             raise AdminError(f"slug {slug!r} is already used by tenant {taken['id']}")
         try:
             with analytics.transaction():
-                row = _row(analytics, "admin/tenant_add.sql", {
+                row = _one(analytics, "admin/tenant_add.sql", {
                     "name": name, "slug": slug, "account_id": account_id, "status": status, "timezone": timezone})
         except psycopg.errors.UniqueViolation as exc:  # a concurrent add won the race
             what = "account" if "account_id" in str(exc.diag.constraint_name or "") else "slug"
@@ -349,6 +355,7 @@ def map_inbox(
     inbox = source_inbox(src, inbox_id)
     forced = check_inbox_for_tenant(inbox_id, inbox, tenant, force)
     warnings = forced + status_warning(tenant)
+    assert inbox is not None  # check_inbox_for_tenant refuses an inbox the source does not have
     name, channel = inbox["name"], inbox["channel_type"]
     params = {"inbox_id": inbox_id, "tenant_id": tenant["id"], "inbox_name": name, "channel_type": channel,
               "mapped_by": by}
@@ -365,6 +372,7 @@ def map_inbox(
             if _row(analytics, "admin/mapping_activate.sql", params) is None:
                 decision = "conflict"  # cannot happen while the row is locked; never write blindly
         if decision == "conflict":
+            assert current is not None
             raise AdminError(f"inbox {inbox_id} is already active under tenant {current['tenant_id']} "
                              f"({current['tenant_slug']}); use `inboxes move --inbox {inbox_id} --to {tenant['id']}` "
                              "to move it")
@@ -417,13 +425,14 @@ def move_inbox(
     inbox = source_inbox(src, inbox_id)
     forced = check_inbox_for_tenant(inbox_id, inbox, tenant, force)
     warnings = forced + status_warning(tenant)
+    assert inbox is not None  # check_inbox_for_tenant refuses an inbox the source does not have
     params = {"inbox_id": inbox_id, "tenant_id": tenant["id"], "inbox_name": inbox["name"],
               "channel_type": inbox["channel_type"], "mapped_by": by}
     with analytics.transaction():
         _set_actor(analytics, by, bool(forced), note="inboxes move")
         current = _row(analytics, "admin/mapping_lock.sql", {"inbox_id": inbox_id})
         decision = move_decision(current, tenant["id"])
-        if decision == "unmapped":
+        if decision == "unmapped" or current is None:
             raise AdminError(f"inbox {inbox_id} is not mapped to any tenant; use `inboxes map --inbox {inbox_id} "
                              f"--tenant {tenant['id']}`")
         if decision == "activate":

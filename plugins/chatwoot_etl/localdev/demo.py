@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from chatwoot_etl.paths import LOCAL_DIR, PROJECT_DIR, sql_text
 
 log = logging.getLogger(__name__)
 
-DEMO_SOURCE = {"accounts": 4, "inboxes_per_account": 2, "conversations": 20000, "seed": 42}
+DEMO_SOURCE: dict[str, Any] = {"accounts": 4, "inboxes_per_account": 2, "conversations": 20000, "seed": 42}
 SOURCE_POOL_SLOTS = 4
 
 
@@ -51,10 +51,10 @@ def register_demo_tenants() -> list[int]:
         for inbox in inboxes:
             account_id = inbox["account_id"]
             if account_id not in tenants:
-                tenants[account_id] = conn.execute(
+                tenants[account_id] = connections.one_row(conn.execute(
                     sql_text("localdev/register_demo_tenant.sql"),
                     {"name": inbox["account_name"], "slug": f"demo-{account_id}", "account_id": account_id},
-                ).fetchone()[0]
+                ))[0]
             conn.execute(sql_text("localdev/map_demo_inbox.sql"),
                          {**inbox, "tenant_id": tenants[account_id]})
         conn.commit()
@@ -97,7 +97,7 @@ def run_demo() -> list[dict[str, Any]]:
     with connections.connect(connections.SOURCE_ADMIN_CONN_ID, application_name="chatwoot_etl:demo",
                              autocommit=True) as conn:
         seed.apply_schema(conn)
-        if not conn.execute(sql_text("localdev/source_has_conversations.sql")).fetchone()[0]:
+        if not connections.one_row(conn.execute(sql_text("localdev/source_has_conversations.sql")))[0]:
             started = time.monotonic()
             seed.generate(conn, **DEMO_SOURCE)
             log.info("event=demo_source_built seconds=%.1f", time.monotonic() - started)
@@ -105,7 +105,7 @@ def run_demo() -> list[dict[str, Any]]:
     snapshot = registry.refresh()
     log.info("event=demo_registry path=%s tenants=%s", snapshot["path"], snapshot["tenants"])
     prepare_airflow()
-    since = datetime.now(timezone.utc)
+    since = datetime.now(UTC)
     runs: dict[int, tuple[int, float, Path]] = {}
     for tenant_id in tenant_ids:
         dag_id = registry.dag_id_for(tenant_id)

@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 
 from chatwoot_etl import settings
+from chatwoot_etl.connections import one_row
 from chatwoot_etl.paths import sql_text
 
 log = logging.getLogger(__name__)
@@ -109,8 +110,7 @@ def _statements(text: str) -> list[str]:
 
 def _counts(conn: psycopg.Connection) -> dict[str, int]:
     query = "SELECT " + ", ".join(f"(SELECT count(*) FROM {table})" for table in TABLES)
-    row = conn.execute(query).fetchone()
-    return dict(zip(TABLES, row, strict=True))
+    return dict(zip(TABLES, one_row(conn.execute(query)), strict=True))
 
 
 def generate(
@@ -177,7 +177,7 @@ def add_activity(
     with conn.transaction():
         conn.execute(sql_text("chatwoot/seed_common.sql"))
         _run_script(conn, "chatwoot/seed_activity.sql", params)
-        row = conn.execute(sql_text("chatwoot/seed_activity_result.sql")).fetchone()
+        row = one_row(conn.execute(sql_text("chatwoot/seed_activity_result.sql")))
     result = {
         "touched_conversations": row[0],
         "messages_added": row[1],
@@ -204,5 +204,4 @@ def source_fingerprint(conn: psycopg.Connection) -> str:
 
     Two sources with the same fingerprint expose the same data to the ETL (determinism tests).
     """
-    row = conn.execute(sql_text("chatwoot/source_fingerprint.sql"), {"skip": list(NOW_RELATIVE_COLUMNS)}).fetchone()
-    return row[0]
+    return one_row(conn.execute(sql_text("chatwoot/source_fingerprint.sql"), {"skip": list(NOW_RELATIVE_COLUMNS)}))[0]

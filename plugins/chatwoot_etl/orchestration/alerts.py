@@ -85,8 +85,8 @@ def record(alert: Alert) -> int | None:
         from chatwoot_etl.paths import sql_text
 
         with connections.analytics("alert") as conn:
-            row = conn.execute(sql_text("etl/insert_alert.sql"),
-                               {**asdict(alert), "details": Jsonb(alert.details)}).fetchone()
+            row = connections.one_row(conn.execute(sql_text("etl/insert_alert.sql"),
+                                                   {**asdict(alert), "details": Jsonb(alert.details)}))
             return int(row[0])
     except Exception as exc:  # noqa: BLE001 - the alert still reaches the log and the other channels
         log.error("alert_not_recorded", kind=alert.kind, tenant=alert.tenant_id, error=f"{type(exc).__name__}: {exc}")
@@ -160,8 +160,8 @@ def already_raised(kind: str, tenant_id: int | None, digest: str, within: timede
     from chatwoot_etl.paths import sql_text
 
     with connections.analytics("alert") as conn:
-        row = conn.execute(sql_text("etl/alert_already_raised.sql"),
-                           {"kind": kind, "tenant_id": tenant_id, "fingerprint": digest, "within": within}).fetchone()
+        row = connections.one_row(conn.execute(sql_text("etl/alert_already_raised.sql"), {
+            "kind": kind, "tenant_id": tenant_id, "fingerprint": digest, "within": within}))
     return bool(row[0])
 
 

@@ -8,7 +8,7 @@ tenant per threshold period (no paging every run while the same tenant stays beh
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chatwoot_etl import settings
@@ -52,13 +52,13 @@ def newest_by_inbox(inbox_ids: list[int]) -> dict[int, datetime]:
         src.read_only = True
         rows = src.execute(sql_text("etl/source_newest_by_inbox.sql"), {"inboxes": inbox_ids}).fetchall()
         src.rollback()
-    return {inbox: newest.replace(tzinfo=timezone.utc) for inbox, newest in rows if newest is not None}
+    return {inbox: newest.replace(tzinfo=UTC) for inbox, newest in rows if newest is not None}
 
 
 def lag_of(tenant_id: int, slug: str, watermark: datetime | None, inbox_ids: list[int],
            newest: dict[int, datetime]) -> TenantLag:
     latest = max((newest[i] for i in inbox_ids if i in newest), default=None)
-    return TenantLag(tenant_id, slug, watermark.astimezone(timezone.utc) if watermark else None, latest)
+    return TenantLag(tenant_id, slug, watermark.astimezone(UTC) if watermark else None, latest)
 
 
 def measure() -> list[TenantLag]:

@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +137,7 @@ def write(tenants: list[TenantEntry], path: Path | None = None) -> Path:
     path = path or snapshot_path()
     document = {
         "version": FORMAT_VERSION,
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "tenants": [asdict(t) for t in sorted(tenants, key=lambda t: t.id)],
     }
     text = json.dumps(document, indent=1, sort_keys=True)
@@ -172,7 +172,7 @@ def refresh(path: Path | None = None) -> dict[str, Any]:
     entries = entries_from_rows(rows)
     write(entries, path)
     after = {t.id for t in entries}
-    summary = {"path": str(path), "tenants": len(entries), "added": sorted(after - before),
+    summary: dict[str, Any] = {"path": str(path), "tenants": len(entries), "added": sorted(after - before),
                "removed": sorted(before - after)}
     log.info("event=registry_refreshed path=%s tenants=%d added=%s removed=%s", path, len(entries),
              ",".join(map(str, summary["added"])) or "none", ",".join(map(str, summary["removed"])) or "none")

@@ -20,7 +20,7 @@ class TaskVariables:
 
         try:
             return Variable.get(key, default=None)
-        except Exception as exc:  # noqa: BLE001 - any backend failure means "cannot read the mirror"
+        except Exception as exc:
             raise VariableStoreError(f"cannot read Airflow Variable {key}: {exc}") from exc
 
     def set(self, key: str, value: str) -> None:
@@ -28,7 +28,7 @@ class TaskVariables:
 
         try:
             Variable.set(key, value, description=DESCRIPTION)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise VariableStoreError(f"cannot write Airflow Variable {key}: {exc}") from exc
 
 
@@ -40,7 +40,7 @@ class MetadataVariables:
             from airflow.models.variable import Variable
 
             return Variable.get(key, default_var=None)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise VariableStoreError(f"cannot read Airflow Variable {key}: {exc}") from exc
 
     def set(self, key: str, value: str) -> None:
@@ -48,5 +48,5 @@ class MetadataVariables:
             from airflow.models.variable import Variable
 
             Variable.set(key, value, description=DESCRIPTION)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise VariableStoreError(f"cannot write Airflow Variable {key}: {exc}") from exc

@@ -172,7 +172,7 @@ def contact_texts(parsed: Any) -> list[str]:
 
 def contact_messages(message_compiled_json: pd.Series) -> pd.Series:
     """Per conversation, the list of the contact's own public message texts (JSON decoded)."""
-    out = []
+    out: list[list[str]] = []
     for value in message_compiled_json.tolist():
         if not isinstance(value, str) or not value.strip():
             out.append([])
@@ -222,7 +222,7 @@ def _message_signals(texts: list[str], rules: LeadRules) -> np.ndarray:
             neutral.str.contains(rules.conversion).to_numpy(bool),
             norm.str.contains(rules.decline).to_numpy(bool),
         ]
-        cache.update(zip(unknown, zip(*(c.tolist() for c in columns))))
+        cache.update(zip(unknown, zip(*(c.tolist() for c in columns), strict=True), strict=True))
     return np.array([cache[t] for t in texts], dtype=bool).reshape(len(texts), len(_SIGNALS))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from chatwoot_etl import contract
+from chatwoot_etl.connections import one_row
 from chatwoot_etl.paths import sql_text
 
 COLUMNS = list(contract.TARGET_COLUMNS)
@@ -29,7 +29,7 @@ def _identifiers(names: list[str], prefix: str | None = None) -> sql.Composable:
 
 
 @functools.cache
-def statements() -> dict[str, sql.Composed]:
+def statements() -> dict[str, sql.SQL | sql.Composed]:
     """The load's statements, composed once from include/sql/etl and the contract's columns."""
     return {
         "create_staging": sql.SQL(sql_text("etl/create_staging.sql")).format(columns=_identifiers(COLUMNS)),
@@ -80,7 +80,7 @@ def copy_csv_blocks(rows: pd.DataFrame, block_rows: int = CSV_BLOCK_ROWS) -> Ite
     for start in range(0, len(rows), block_rows):
         part = rows.iloc[start:start + block_rows]
         columns = [_fields(part[name]) for name in COLUMNS]
-        yield ("\n".join(map(",".join, zip(*columns))) + "\n").encode("utf-8")
+        yield ("\n".join(map(",".join, zip(*columns, strict=True))) + "\n").encode("utf-8")
 
 
 def _quoted(values: list) -> list[str]:
@@ -112,7 +112,7 @@ def _fields(column: pd.Series) -> list[str]:
     dtype = column.dtype
     if isinstance(dtype, pd.BooleanDtype):
         return _masked(np.where(column.to_numpy(dtype=bool, na_value=False), "t", "f"), column.isna().to_numpy())
-    if dtype == bool:
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
         return np.where(column.to_numpy(), "t", "f").tolist()
     if isinstance(dtype, pd.Int64Dtype):
         return _masked(column.to_numpy(dtype="int64", na_value=0).astype(str), column.isna().to_numpy())
@@ -124,7 +124,7 @@ def _fields(column: pd.Series) -> list[str]:
                                                         or present.max() >= np.datetime64("10000-01-01"))):
             return _quoted(column.dt.strftime("%Y-%m-%d %H:%M:%S.%f+00").tolist())  # as before, verbatim
         texts = np.datetime_as_string(naive, unit="us")  # 2026-01-02T03:04:05.000006
-        return [f"{t[:10]} {t[11:]}+00" if not m else "" for t, m in zip(texts.tolist(), missing.tolist())]
+        return [f"{t[:10]} {t[11:]}+00" if not m else "" for t, m in zip(texts.tolist(), missing.tolist(), strict=True)]
     return _quoted(column.tolist())
 
 
@@ -155,8 +155,7 @@ def _write(conn: psycopg.Connection, rows: pd.DataFrame) -> LoadCounts:
         moved = cur.rowcount
         cur.execute(stm["upsert"])
         flags = [row[0] for row in cur.fetchall()]
-        cur.execute(stm["staged_unmapped"])
-        unmapped = cur.fetchone()[0]
+        unmapped = one_row(cur.execute(stm["staged_unmapped"]))[0]
     inserted = sum(flags)
     updated = len(flags) - inserted
     return LoadCounts(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from chatwoot_etl.connections import one_row
 from chatwoot_etl.errors import LockRefused
 from chatwoot_etl.paths import sql_text
 
@@ -67,7 +68,7 @@ def tenant_lock(conn: psycopg.Connection, tenant_id: int, wait_seconds: float = 
     namespace, key = lock_key(tenant_id)
     params = {"namespace": namespace, "key": key}
     deadline = time.monotonic() + wait_seconds
-    while not conn.execute(sql_text("etl/try_tenant_lock.sql"), params).fetchone()[0]:
+    while not one_row(conn.execute(sql_text("etl/try_tenant_lock.sql"), params))[0]:
         if time.monotonic() >= deadline:
             raise LockRefused(tenant_id, find_holder(conn, tenant_id))
         time.sleep(min(_LOCK_POLL_SECONDS, max(deadline - time.monotonic(), 0.0)))

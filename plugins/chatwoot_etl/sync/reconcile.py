@@ -11,7 +11,7 @@ quarantined by the run. Anything else is a mismatch: the task fails and alerts.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -54,7 +54,7 @@ class Counts:
 
 
 def _utc(naive: datetime) -> datetime:
-    return naive.replace(tzinfo=timezone.utc)
+    return naive.replace(tzinfo=UTC)
 
 
 def compare_window(tenant_id: int, window: ExtractWindow, *, chunk_size: int, lookback: timedelta,
@@ -75,12 +75,12 @@ def compare_window(tenant_id: int, window: ExtractWindow, *, chunk_size: int, lo
             if not shaped.rows.empty:
                 _compare_chunk(analytics, tenant_id, shaped.rows, late_edge, counts)
         src.rollback()
-        row = analytics.execute(sql_text("etl/reconcile_target_window.sql"), {
+        row = connections.one_row(analytics.execute(sql_text("etl/reconcile_target_window.sql"), {
             "tenant_id": tenant_id, "until": _utc(window.until),
             "synced_inboxes": list(window.synced_inboxes), "history_inboxes": list(window.history_inboxes),
-            "after_updated_at": _utc(window.after[0]) if window.after[0].year > 1 else datetime.min.replace(tzinfo=timezone.utc),
+            "after_updated_at": _utc(window.after[0]) if window.after[0].year > 1 else datetime.min.replace(tzinfo=UTC),
             "after_conversation_id": window.after[1],
-        }).fetchone()
+        }))
         counts.target_rows, counts.target_leads, counts.target_visits = (int(v) for v in row)
     log.info("reconciled", status=counts.status(), source_rows=counts.source_rows, target_rows=counts.target_rows,
              source_leads=counts.source_leads, target_leads=counts.target_leads, source_visits=counts.source_visits,
@@ -97,7 +97,7 @@ def _compare_chunk(analytics: psycopg.Connection, tenant_id: int, rows: pd.DataF
     stored = {r[0]: r[1:] for r in analytics.execute(
         sql_text("etl/reconcile_target_rows.sql"), {"tenant_id": tenant_id, "conversation_ids": ids})}
     for conversation_id, updated_at, lead_value, visit_value in zip(
-            ids, rows["conversation_updated_at"], rows["is_lead"], rows["visit_scheduled"]):
+            ids, rows["conversation_updated_at"], rows["is_lead"], rows["visit_scheduled"], strict=True):
         counts.source_rows += 1
         is_lead, visit = _flag(lead_value), _flag(visit_value)
         counts.source_leads += is_lead

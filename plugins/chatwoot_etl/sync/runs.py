@@ -52,7 +52,7 @@ def syncable_tenants(conn: psycopg.Connection) -> list[int]:
 
 def unmapped_inbox_rows(conn: psycopg.Connection, tenant_id: int) -> dict[int, int]:
     rows = conn.execute(sql_text("etl/unmapped_inbox_rows.sql"), {"tenant_id": tenant_id}).fetchall()
-    return {inbox_id: count for inbox_id, count in rows}
+    return dict(rows)
 
 
 def mark_history_loaded(conn: psycopg.Connection, tenant_id: int, inboxes: list[Inbox], execution_id: str) -> None:

@@ -12,6 +12,7 @@ import psycopg
 from psycopg import sql
 
 from chatwoot_etl import contract
+from chatwoot_etl.connections import one_row
 from chatwoot_etl.errors import ContractDrift
 from chatwoot_etl.paths import sql_text
 from chatwoot_etl.sync.window import ExtractWindow
@@ -35,7 +36,7 @@ def check_contract(conn: psycopg.Connection, relation: str = contract.SOURCE_VIE
 
 def source_clock(conn: psycopg.Connection) -> datetime:
     """The source's own 'now' as naive UTC (its timestamps' form): the window's upper bound."""
-    return conn.execute(sql_text("etl/source_clock.sql")).fetchone()[0]
+    return one_row(conn.execute(sql_text("etl/source_clock.sql")))[0]
 
 
 @functools.cache
@@ -62,7 +63,7 @@ def extract_statement(window: ExtractWindow) -> tuple[sql.Composed, dict]:
 class _CopyStream(io.RawIOBase):
     """A file-like view of COPY TO STDOUT blocks, for pandas' CSV reader."""
 
-    def __init__(self, blocks: Iterable[memoryview]) -> None:
+    def __init__(self, blocks: Iterable[bytes | bytearray | memoryview]) -> None:
         self._blocks = iter(blocks)
         self._pending = memoryview(b"")
 

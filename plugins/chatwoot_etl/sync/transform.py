@@ -213,8 +213,9 @@ def _to_timestamp(values: list[str | None], column: str, problems: dict[int, lis
         shaped.append(text if fullmatch(text) is not None else None)
     parsed = pd.to_datetime(pd.Series(shaped, dtype="str"), format="ISO8601", errors="coerce")
     for idx in np.flatnonzero(parsed.isna().to_numpy()):
-        if values[idx] is not None:
-            _report(problems, int(idx), column, "not a timestamp", values[idx])
+        value = values[idx]
+        if value is not None:
+            _report(problems, int(idx), column, "not a timestamp", value)
     return parsed.astype("datetime64[us]").dt.tz_localize("UTC")
 
 
@@ -329,7 +330,8 @@ def calendar_fields(created_at_utc: pd.Series, tz: str = DEFAULT_TIMEZONE) -> pd
         {
             "conversation_timezone": pd.Series(tz, index=index, dtype="str").where(present),
             "conversation_date": pd.Series(
-                [d if p else None for d, p in zip(local.dt.date.tolist(), present.tolist())], index=index, dtype=object
+                [d if p else None for d, p in zip(local.dt.date.tolist(), present.tolist(), strict=True)],
+                index=index, dtype=object,
             ),
             "conversation_year": year,
             "conversation_month": month,
@@ -415,7 +417,7 @@ def transform_chunk(
     good[list(problems)] = False
 
     rows = pd.DataFrame(converted).loc[good].reset_index(drop=True)
-    messages = [m for m, ok in zip(parsed_messages, good.tolist()) if ok]
+    messages = [m for m, ok in zip(parsed_messages, good.tolist(), strict=True) if ok]
     rows.insert(0, "tenant_id", pd.array([tenant_id] * len(rows), dtype="Int64"))
     calendar = calendar_fields(rows["conversation_created_at"], timezone)
     lead = leads.classify(pd.Series([leads.contact_texts(m) for m in messages], dtype=object), rules)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chatwoot_etl.errors import VariableStoreError
@@ -28,7 +28,7 @@ class Watermark:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"updated_at": self.updated_at.astimezone(timezone.utc).isoformat(), "conversation_id": self.conversation_id}
+            {"updated_at": self.updated_at.astimezone(UTC).isoformat(), "conversation_id": self.conversation_id}
         )
 
     @classmethod
@@ -42,11 +42,11 @@ class Watermark:
             raise ValueError(f"not a watermark: {text!r}") from exc
         if moment.tzinfo is None:
             raise ValueError(f"watermark time has no time zone: {text!r}")
-        return cls(moment.astimezone(timezone.utc), conversation_id)
+        return cls(moment.astimezone(UTC), conversation_id)
 
     def naive_utc(self) -> datetime:
         """The form the source's naive-UTC columns compare with."""
-        return self.updated_at.astimezone(timezone.utc).replace(tzinfo=None)
+        return self.updated_at.astimezone(UTC).replace(tzinfo=None)
 
 
 def variable_key(tenant_id: int) -> str:
@@ -63,7 +63,7 @@ class VariableStore(Protocol):
 
 def read(conn: psycopg.Connection, tenant_id: int) -> Watermark | None:
     row = conn.execute(sql_text("etl/read_watermark.sql"), {"tenant_id": tenant_id}).fetchone()
-    return Watermark(row[0].astimezone(timezone.utc), row[1]) if row else None
+    return Watermark(row[0].astimezone(UTC), row[1]) if row else None
 
 
 def advance(conn: psycopg.Connection, tenant_id: int, mark: Watermark, execution_id: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chatwoot_etl.errors import ConfigurationError
@@ -85,7 +85,7 @@ class SyncOptions:
 
 
 def naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def plan_window(options: SyncOptions, inboxes: Sequence[Inbox], mark: Watermark | None, clock: datetime) -> ExtractWindow:

@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 import pytest
+
 from chatwoot_etl import contract
 from chatwoot_etl.sync.leads import (
     classify,

@@ -1,0 +1,62 @@
+"""The COPY encoding of a transformed chunk: what PostgreSQL's CSV reader gets for each column kind."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+
+from chatwoot_etl.sync import load
+
+
+def frame(**columns) -> pd.DataFrame:
+    """A target-shaped frame: every target column NULL except the ones given."""
+    rows = len(next(iter(columns.values())))
+    data = {name: pd.Series([None] * rows, dtype=object) for name in load.COLUMNS}
+    data.update(columns)
+    return pd.DataFrame(data)[load.COLUMNS]
+
+
+def fields(rows: pd.DataFrame, column: str) -> list[str]:
+    """The column's fields as PostgreSQL will read them (CSV, NULL = unquoted empty field)."""
+    text = b"".join(load.copy_csv_blocks(rows, block_rows=2)).decode("utf-8")
+    index = load.COLUMNS.index(column)
+    return [record[index] for record in csv.reader(io.StringIO(text, newline=""))]
+
+
+def raw_fields(rows: pd.DataFrame, column: str) -> list[str]:
+    text = b"".join(load.copy_csv_blocks(rows, block_rows=2)).decode("utf-8")
+    index = load.COLUMNS.index(column)
+    return [line.split(",")[index] for line in text.splitlines()]
+
+
+def test_nullable_booleans_and_integers_keep_null_apart_from_false_and_zero():
+    rows = frame(is_lead=pd.array([True, False, None], dtype="boolean"),
+                 contact_id=pd.array([0, None, 9_007_199_254_740_993], dtype="Int64"))
+    assert raw_fields(rows, "is_lead") == ["t", "f", ""]
+    assert raw_fields(rows, "contact_id") == ["0", "", "9007199254740993"]  # no float rounding
+
+
+def test_timestamps_are_utc_with_microseconds_and_nat_is_null():
+    moments = pd.Series(pd.to_datetime(["2026-03-01 12:00:00.000001", None, "2026-11-01 02:59:59"], format="ISO8601"),
+                        dtype="datetime64[us]").dt.tz_localize("UTC")
+    assert raw_fields(frame(conversation_created_at=moments), "conversation_created_at") == [
+        "2026-03-01 12:00:00.000001+00", "", "2026-11-01 02:59:59.000000+00"]
+
+
+def test_text_with_separators_quotes_and_line_breaks_survives_and_empty_differs_from_null():
+    texts = pd.Series(['Olá, tudo bem?', 'diz "quero"', "linha 1\nlinha 2", "fim\r", "", None, "None"],
+                      dtype=object)
+    rows = frame(contact_name=texts)
+    assert fields(rows, "contact_name") == ['Olá, tudo bem?', 'diz "quero"', "linha 1\nlinha 2", "fim\r", "",
+                                            "", "None"]
+    text = b"".join(load.copy_csv_blocks(rows)).decode("utf-8")
+    assert '"fim\r"' in text          # a carriage return is quoted: PostgreSQL rejects it unquoted
+
+
+def test_blocks_cover_every_row_once_in_order():
+    rows = frame(conversation_id=pd.array(range(1, 2502), dtype="Int64"))
+    blocks = list(load.copy_csv_blocks(rows, block_rows=1000))
+    assert len(blocks) == 3
+    assert raw_fields(rows, "conversation_id") == [str(i) for i in range(1, 2502)]
