@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.airflow_stack import stop_process_groups, wait_for
+from tests.fixtures.ports import free_port
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = PROJECT_DIR / "docker-compose.yaml"
@@ -153,12 +154,6 @@ def local_overrides(home: Path, api_port: int, health_port: int) -> dict[str, st
 
 
 # ---- processes ------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def redis_ping(host: str, port: int, timeout: float = 1.0) -> bool:
     try:

@@ -11,6 +11,7 @@ duplicate rows. Per-tenant timings and the worker of every task come from the ta
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import secrets
@@ -22,12 +23,12 @@ from datetime import datetime
 import psycopg
 import pytest
 from cryptography.fernet import Fernet
+from psycopg.rows import dict_row
 
 from chatwoot_etl import connections
 from chatwoot_etl.localdev import demo as commands
 from chatwoot_etl.localdev import seed
 from chatwoot_etl.orchestration import registry
-from tests.conftest import database_name
 from tests.e2e.celery_stack import (
     COMPOSE_FILE,
     PROJECT_DIR,
@@ -35,14 +36,14 @@ from tests.e2e.celery_stack import (
     LocalServices,
     RedisServer,
     compose_environment,
-    free_port,
     interpolate,
     load_compose,
     local_overrides,
     wait_for,
 )
-from tests.integration.conftest import Env
-from tests.integration.test_engine import assert_target_equals_source, source_state
+from tests.fixtures.databases import database_name
+from tests.fixtures.pipeline import Env, assert_target_equals_source, source_state
+from tests.fixtures.ports import free_port
 
 _NO_REDIS = RedisServer.available()
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(_NO_REDIS is not None, reason=f"{_NO_REDIS}; "
@@ -80,8 +81,9 @@ def redis(tmp_path):
 
 
 def _rows(conn: psycopg.Connection, query: str, params=()) -> list[dict]:
-    cur = conn.execute(query, params)
-    return [dict(zip([d.name for d in cur.description], row, strict=True)) for row in cur.fetchall()]
+    cur = conn.cursor(row_factory=dict_row)
+    cur.execute(query, params)
+    return cur.fetchall()
 
 
 TI_COLUMNS = "dag_id, run_id, task_id, try_number, state, hostname, start_date, end_date"
@@ -283,7 +285,7 @@ def test_celery_workers_run_every_tenant_and_survive_a_killed_worker(demo_data, 
                                   "ORDER BY started_at", (tenant_id,))
             synced = [r for r in control if r["status"] == "success"]
             assert synced, control
-            for before, after in zip(synced, synced[1:], strict=True):
+            for before, after in itertools.pairwise(synced):
                 assert before["finished_at"] <= after["started_at"], (before, after)
 
     # an interrupted sync left its run 'running'; the retry found it (under the tenant's lock),

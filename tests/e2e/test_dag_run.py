@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import json
-import time
-
 import pytest
+from psycopg.rows import dict_row
 
 from chatwoot_etl.localdev import seed
 from chatwoot_etl.orchestration import registry
 from chatwoot_etl.sync import watermarks
-from tests.integration.test_engine import assert_target_equals_source, source_state
+from tests.fixtures.airflow import dags_test
+from tests.fixtures.pipeline import assert_target_equals_source, source_state
 
 pytestmark = pytest.mark.e2e
 
 
-def dags_test(airflow_env, dag_id: str, conf: dict | None = None, **env: str):
-    args = ["dags", "test", dag_id]
-    if conf is not None:
-        args += ["--conf", json.dumps(conf)]
-    started = time.monotonic()
-    done = airflow_env.airflow(*args, timeout=600, **env)
-    print(f"airflow dags test {dag_id} {conf or ''}: exit {done.returncode} in {time.monotonic() - started:.1f}s")
-    return done
-
-
 def runs(env, tenant_id: int) -> list[dict]:
     with env.analytics() as conn:
-        cur = conn.execute("SELECT * FROM etl_control WHERE tenant_id = %s ORDER BY started_at", (tenant_id,))
-        return [dict(zip([d.name for d in cur.description], row, strict=True)) for row in cur.fetchall()]
+        cur = conn.cursor(row_factory=dict_row)
+        cur.execute("SELECT * FROM etl_control WHERE tenant_id = %s ORDER BY started_at", (tenant_id,))
+        return cur.fetchall()
 
 
 def test_dag_syncs_the_tenant_then_moves_only_changes_and_mirrors_the_watermark(airflow_env, env, variable_value):

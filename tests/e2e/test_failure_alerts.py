@@ -8,10 +8,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from psycopg.rows import dict_row
 
 from chatwoot_etl.orchestration import registry
-from tests.e2e.conftest import closed_port_uri
-from tests.e2e.test_dag_run import dags_test
+from tests.fixtures.airflow import dags_test
+from tests.fixtures.ports import closed_port_uri
 
 pytestmark = pytest.mark.e2e
 
@@ -55,8 +56,9 @@ class FakeSlack:
 
 def alerts(env, tenant_id: int) -> list[dict]:
     with env.analytics() as conn:
-        cur = conn.execute("SELECT * FROM etl_alerts WHERE tenant_id = %s ORDER BY id", (tenant_id,))
-        return [dict(zip([d.name for d in cur.description], row, strict=True)) for row in cur.fetchall()]
+        cur = conn.cursor(row_factory=dict_row)
+        cur.execute("SELECT * FROM etl_alerts WHERE tenant_id = %s ORDER BY id", (tenant_id,))
+        return cur.fetchall()
 
 
 def test_transient_failure_retries_with_warnings_then_alerts_once(airflow_env, env):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatwoot_etl.orchestration import registry
-from tests.e2e.test_dag_run import dags_test
+from tests.fixtures.airflow import dags_test
 
 pytestmark = pytest.mark.e2e
 

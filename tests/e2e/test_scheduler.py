@@ -4,18 +4,20 @@ their writes apart and the target ends equal to the source."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from chatwoot_etl.localdev import seed
 from chatwoot_etl.orchestration import registry
 from chatwoot_etl.sync import locks
 from tests.e2e.airflow_stack import AirflowStack, wait_for
-from tests.e2e.conftest import free_port
-from tests.integration.test_engine import assert_target_equals_source
+from tests.fixtures.pipeline import assert_target_equals_source
+from tests.fixtures.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -24,16 +26,18 @@ TERMINAL = ("success", "failed")
 
 def dag_runs(airflow_env, dag_id: str) -> list[dict]:
     with airflow_env.metadata() as conn:
-        cur = conn.execute("SELECT run_id, run_type, state, start_date, end_date FROM dag_run WHERE dag_id = %s "
+        cur = conn.cursor(row_factory=dict_row)
+        cur.execute("SELECT run_id, run_type, state, start_date, end_date FROM dag_run WHERE dag_id = %s "
                            "ORDER BY run_after", (dag_id,))
-        return [dict(zip([d.name for d in cur.description], row, strict=True)) for row in cur.fetchall()]
+        return cur.fetchall()
 
 
 def control_rows(env, tenant_id: int) -> list[dict]:
     with env.analytics() as conn:
-        cur = conn.execute("SELECT execution_id, status, load_type, triggered_by, started_at, finished_at, "
+        cur = conn.cursor(row_factory=dict_row)
+        cur.execute("SELECT execution_id, status, load_type, triggered_by, started_at, finished_at, "
                            "reconcile_status FROM etl_control WHERE tenant_id = %s ORDER BY started_at", (tenant_id,))
-        return [dict(zip([d.name for d in cur.description], row, strict=True)) for row in cur.fetchall()]
+        return cur.fetchall()
 
 
 def test_scheduled_manual_and_backfill_runs_under_the_real_scheduler(airflow_env, env, tmp_path):
@@ -168,7 +172,7 @@ def test_scheduled_manual_and_backfill_runs_under_the_real_scheduler(airflow_env
     assert backfill_runs <= {r["triggered_by"] for r in synced if r["load_type"] == "window"}
     # the lock kept the writers apart: no two syncs of tenant A ever overlapped
     ordered = sorted(synced, key=lambda r: r["started_at"])
-    for before, after in zip(ordered, ordered[1:], strict=True):
+    for before, after in itertools.pairwise(ordered):
         assert before["finished_at"] <= after["started_at"], (before, after)
     assert all(r["reconcile_status"] in ("match", "explained") for r in synced)
     assert_target_equals_source(env, a)

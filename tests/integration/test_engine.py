@@ -18,6 +18,14 @@ from chatwoot_etl.errors import ConfigurationError, ContractDrift
 from chatwoot_etl.localdev import seed
 from chatwoot_etl.sync import engine, load, locks, source, transform
 from chatwoot_etl.sync.window import BEGINNING, ExtractWindow, SyncOptions
+from tests.fixtures.pipeline import (
+    assert_target_equals_source,
+    control_row,
+    source_now,
+    source_state,
+    target_state,
+    tenant_inboxes,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -26,53 +34,6 @@ NO_LOOKBACK = timedelta(0)
 
 def sync(tenant_id: int, **options) -> engine.SyncResult:
     return engine.sync_tenant(tenant_id, SyncOptions(**options))
-
-
-def tenant_inboxes(env, tenant_id: int) -> list[int]:
-    with env.analytics() as conn:
-        return [r[0] for r in conn.execute(
-            "SELECT inbox_id FROM inbox_tenant_mapping WHERE tenant_id = %s AND is_active ORDER BY 1", (tenant_id,))]
-
-
-def source_state(env, tenant_id: int) -> dict[int, tuple]:
-    """What the target must hold for the tenant: one row per conversation, latest CSAT winning."""
-    with env.source() as conn:
-        rows = conn.execute(
-            """SELECT DISTINCT ON (conversation_id) conversation_id, conversation_updated_at, status,
-                      csat_response_id, contact_name, t_messages
-               FROM vw_conversations_analytics_final WHERE inbox_id = ANY(%s)
-               ORDER BY conversation_id, csat_created_at DESC NULLS LAST, csat_response_id DESC NULLS LAST""",
-            (tenant_inboxes(env, tenant_id),),
-        ).fetchall()
-    return {r[0]: r[1:] for r in rows}
-
-
-def target_state(env, tenant_id: int) -> dict[int, tuple]:
-    with env.analytics() as conn:
-        rows = conn.execute(
-            """SELECT conversation_id, (conversation_updated_at AT TIME ZONE 'UTC'), status, csat_response_id,
-                      contact_name, t_messages
-               FROM conversations_analytics WHERE tenant_id = %s""", (tenant_id,)).fetchall()
-    return {r[0]: r[1:] for r in rows}
-
-
-def assert_target_equals_source(env, tenant_id: int) -> None:
-    expected, found = source_state(env, tenant_id), target_state(env, tenant_id)
-    assert found.keys() == expected.keys(), (
-        f"missing {sorted(expected.keys() - found.keys())[:10]}, extra {sorted(found.keys() - expected.keys())[:10]}")
-    differing = [k for k in expected if expected[k] != found[k]]
-    assert not differing, f"{len(differing)} rows differ, e.g. {differing[0]}: {expected[differing[0]]} vs {found[differing[0]]}"
-
-
-def control_row(env, execution_id: str) -> dict:
-    with env.analytics() as conn:
-        cur = conn.execute("SELECT * FROM etl_control WHERE execution_id = %s", (execution_id,))
-        return dict(zip([d.name for d in cur.description], cur.fetchone(), strict=True))
-
-
-def source_now(env) -> datetime:
-    with env.source() as conn:
-        return conn.execute("SELECT (now() AT TIME ZONE 'UTC')::timestamp").fetchone()[0]
 
 
 def test_full_then_incremental_moves_only_changes(env):
