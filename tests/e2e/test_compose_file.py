@@ -225,7 +225,7 @@ def test_env_example_fills_every_required_variable_with_local_values(compose, do
     assert ".env" in (PROJECT_DIR / ".gitignore").read_text().split()
 
 
-def test_dockerfile_builds_the_project_image():
+def test_dockerfile_installs_the_pinned_requirements_and_copies_the_project_folders():
     text = (PROJECT_DIR / "Dockerfile").read_text()
     assert re.search(r"^ARG AIRFLOW_IMAGE=apache/airflow:3\.3\.2-python3\.11$", text, re.M)
     assert "FROM ${AIRFLOW_IMAGE}" in text

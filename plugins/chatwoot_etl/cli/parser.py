@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
-from chatwoot_etl import settings
+from chatwoot_etl import clock, settings
 from chatwoot_etl.cli import admin, core
 from chatwoot_etl.cli.output import EXIT_FAILED, PROG
 from chatwoot_etl.contract import DEFAULT_TIMEZONE, TENANT_STATUSES
@@ -30,13 +30,9 @@ class _Parser(argparse.ArgumentParser):
 def _aware(text: str) -> datetime:
     """An ISO 8601 moment with a time zone (``Z`` allowed)."""
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 moment; write e.g. 2026-01-01T00:00:00Z"
-                                         ) from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no time zone; write e.g. 2026-01-01T00:00:00Z")
-    return moment
+        return clock.parse_aware(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(text: str) -> int:

@@ -22,6 +22,7 @@ from airflow.sdk import BaseNotifier
 
 from chatwoot_etl import settings
 from chatwoot_etl.logs import EventLogger
+from chatwoot_etl.orchestration.retries import run_type
 
 _TENANT_DAG = re.compile(r"^chatwoot_sync_tenant_(\d+)$")
 
@@ -67,13 +68,12 @@ def from_context(context: Any, *, severity: str, kind: str) -> Alert:
         log_url = ti.log_url if ti is not None else None
     except Exception:  # noqa: BLE001 - a missing base_url must not lose the alert
         log_url = None
-    run = context.get("dag_run")
-    run_type = getattr(getattr(run, "run_type", None), "value", getattr(run, "run_type", None))
+    kind_of_run = run_type(context)
     return Alert(severity=severity, kind=kind, message=message, tenant_id=tenant_of(dag_id), dag_id=dag_id,
                  task_id=getattr(ti, "task_id", None), run_id=getattr(ti, "run_id", None),
                  try_number=getattr(ti, "try_number", None), log_url=log_url,
                  details={"error_type": type(error).__name__ if isinstance(error, BaseException) else None,
-                          "run_type": str(run_type) if run_type else None})
+                          "run_type": kind_of_run or None})
 
 
 def record(alert: Alert) -> int | None:

@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chatwoot_etl import settings
+from chatwoot_etl.clock import from_naive_utc
+from chatwoot_etl.contract import SYNCED_STATUSES
 from chatwoot_etl.logs import EventLogger
 
 log = EventLogger(__name__)
@@ -52,7 +54,7 @@ def newest_by_inbox(inbox_ids: list[int]) -> dict[int, datetime]:
         src.read_only = True
         rows = src.execute(sql_text("etl/source_newest_by_inbox.sql"), {"inboxes": inbox_ids}).fetchall()
         src.rollback()
-    return {inbox: newest.replace(tzinfo=UTC) for inbox, newest in rows if newest is not None}
+    return {inbox: from_naive_utc(newest) for inbox, newest in rows if newest is not None}
 
 
 def lag_of(tenant_id: int, slug: str, watermark: datetime | None, inbox_ids: list[int],
@@ -67,7 +69,7 @@ def measure() -> list[TenantLag]:
     from chatwoot_etl.paths import sql_text
 
     with connections.analytics("freshness") as conn:
-        tenants = conn.execute(sql_text("etl/freshness_watermarks.sql")).fetchall()
+        tenants = conn.execute(sql_text("etl/freshness_watermarks.sql"), {"synced_statuses": list(SYNCED_STATUSES)}).fetchall()
     newest = newest_by_inbox(sorted({i for *_, ids in tenants for i in ids}))
     return [lag_of(tenant_id, slug, watermark, ids, newest) for tenant_id, slug, watermark, ids in tenants]
 

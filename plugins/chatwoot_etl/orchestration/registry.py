@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from chatwoot_etl import settings
-from chatwoot_etl.contract import DEFAULT_TIMEZONE
+from chatwoot_etl.contract import DEFAULT_TIMEZONE, SYNCED_STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ def refresh(path: Path | None = None) -> dict[str, Any]:
     path = path or snapshot_path()
     before = {t.id for t in read(path).tenants}
     with connections.analytics("registry") as conn:
-        rows = conn.execute(sql_text("etl/registry_tenants.sql")).fetchall()
+        rows = conn.execute(sql_text("etl/registry_tenants.sql"), {"synced_statuses": list(SYNCED_STATUSES)}).fetchall()
     entries = entries_from_rows(rows)
     write(entries, path)
     after = {t.id for t in entries}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from chatwoot_etl import settings
+from chatwoot_etl import clock, settings
 from chatwoot_etl.errors import ConfigurationError
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.orchestration.retries import run_type
@@ -38,15 +38,13 @@ def parse_aware(value: Any, name: str) -> datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ConfigurationError(f"param {name}={value!r} is not an ISO 8601 date-time") from exc
-    if moment.tzinfo is None:
-        raise ConfigurationError(f"param {name}={value!r} has no time zone; write e.g. 2026-01-01T00:00:00Z")
-    return moment
+        if value.tzinfo is None:
+            raise ConfigurationError(f"param {name}={value.isoformat()!r} has no time zone")
+        return value
+    try:
+        return clock.parse_aware(str(value))
+    except ValueError as exc:
+        raise ConfigurationError(f"param {name}: {exc}") from None
 
 
 def sync_options(context: dict[str, Any]) -> SyncOptions:

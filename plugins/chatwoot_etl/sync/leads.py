@@ -263,18 +263,7 @@ def classify(messages: pd.Series, rules: LeadRules) -> pd.DataFrame:
     )
     agg = per_msg.groupby(conv).any().reindex(np.arange(len(lists)), fill_value=False)
 
-    w = rules.weights
-    engagement = np.minimum(np.maximum(lengths - 1, 0) * w["per_extra_message"], w["max_engagement"])
-    score = (
-        agg["buy"].to_numpy() * w["buy_intent"]
-        + agg["price"].to_numpy() * w["price_intent"]
-        + agg["visit"].to_numpy() * w["visit_intent"]
-        + agg["scheduled"].to_numpy() * w["visit_scheduled"]
-        + agg["converted"].to_numpy() * w["conversion"]
-        + agg["declined"].to_numpy() * w["decline"]
-        + np.where(lengths > 0, engagement, 0)
-    )
-    score = np.clip(score, 0, 100).astype(np.int64)
+    score = _score(agg, lengths, rules)
     label = np.where(score >= rules.label_alta, "alta", np.where(score >= rules.label_media, "media", "baixa"))
 
     is_lead = (agg["buy"] | agg["price"] | agg["visit"] | agg["converted"]).to_numpy(bool)
@@ -289,3 +278,19 @@ def classify(messages: pd.Series, rules: LeadRules) -> pd.DataFrame:
         index=index,
     )
     return result[list(contract.LEAD_COLUMNS)]
+
+
+def _score(agg: pd.DataFrame, lengths: np.ndarray, rules: LeadRules) -> np.ndarray:
+    """0-100 per conversation: the weights of the signals it shows, plus engagement (messages sent)."""
+    w = rules.weights
+    engagement = np.minimum(np.maximum(lengths - 1, 0) * w["per_extra_message"], w["max_engagement"])
+    score = (
+        agg["buy"].to_numpy() * w["buy_intent"]
+        + agg["price"].to_numpy() * w["price_intent"]
+        + agg["visit"].to_numpy() * w["visit_intent"]
+        + agg["scheduled"].to_numpy() * w["visit_scheduled"]
+        + agg["converted"].to_numpy() * w["conversion"]
+        + agg["declined"].to_numpy() * w["decline"]
+        + np.where(lengths > 0, engagement, 0)
+    )
+    return np.clip(score, 0, 100).astype(np.int64)

@@ -11,7 +11,7 @@ quarantined by the run. Anything else is a mismatch: the task fails and alerts.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -19,6 +19,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from chatwoot_etl import connections
+from chatwoot_etl.clock import from_naive_utc
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
 from chatwoot_etl.sync import engine, leads, runs, source, transform
@@ -53,15 +54,11 @@ class Counts:
         return "match"
 
 
-def _utc(naive: datetime) -> datetime:
-    return naive.replace(tzinfo=UTC)
-
-
 def compare_window(tenant_id: int, window: ExtractWindow, *, chunk_size: int, lookback: timedelta,
                    log: EventLogger) -> Counts:
     """Source vs target for the window (the source read in one REPEATABLE READ snapshot)."""
     counts = Counts()
-    late_edge = _utc(window.until) - lookback
+    late_edge = from_naive_utc(window.until) - lookback
     purpose = f"reconcile:tenant={tenant_id}"
     with connections.analytics(purpose, settings=connections.ANALYTICS_SESSION) as analytics, \
             connections.source(purpose, settings=engine.source_session()) as src:
@@ -76,9 +73,9 @@ def compare_window(tenant_id: int, window: ExtractWindow, *, chunk_size: int, lo
                 _compare_chunk(analytics, tenant_id, shaped.rows, late_edge, counts)
         src.rollback()
         row = connections.one_row(analytics.execute(sql_text("etl/reconcile_target_window.sql"), {
-            "tenant_id": tenant_id, "until": _utc(window.until),
+            "tenant_id": tenant_id, "until": from_naive_utc(window.until),
             "synced_inboxes": list(window.synced_inboxes), "history_inboxes": list(window.history_inboxes),
-            "after_updated_at": _utc(window.after[0]) if window.after[0].year > 1 else datetime.min.replace(tzinfo=UTC),
+            "after_updated_at": from_naive_utc(window.after[0] if window.after[0].year > 1 else datetime.min),
             "after_conversation_id": window.after[1],
         }))
         counts.target_rows, counts.target_leads, counts.target_visits = (int(v) for v in row)

@@ -10,6 +10,7 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
+from chatwoot_etl.contract import SYNCED_STATUSES
 from chatwoot_etl.errors import ConfigurationError
 from chatwoot_etl.paths import sql_text
 
@@ -47,7 +48,8 @@ def resolve_inboxes(conn: psycopg.Connection, tenant_id: int) -> list[Inbox]:
 
 def syncable_tenants(conn: psycopg.Connection) -> list[int]:
     """Active (or trial) tenants with at least one active inbox, by id."""
-    return [row[0] for row in conn.execute(sql_text("etl/syncable_tenants.sql")).fetchall()]
+    rows = conn.execute(sql_text("etl/syncable_tenants.sql"), {"synced_statuses": list(SYNCED_STATUSES)}).fetchall()
+    return [row[0] for row in rows]
 
 
 def unmapped_inbox_rows(conn: psycopg.Connection, tenant_id: int) -> dict[int, int]:

@@ -283,6 +283,21 @@ def _parse_json(values: list[str | None], column: str, problems: dict[int, list[
     return decoded
 
 
+def _day_parts(hour: pd.Series, dow: pd.Series, present: pd.Series) -> dict[str, pd.Series]:
+    """The period of the day (Madrugada / Manhã / Tarde / Noite) and the weekday / hours flags."""
+    period = pd.cut(
+        hour.astype("float64"), bins=[-1, 5, 11, 17, 23], labels=["Madrugada", "Manhã", "Tarde", "Noite"]
+    ).astype("str").where(present)
+    weekday = (dow >= 1) & (dow <= 5)
+    flags = {
+        "is_weekday": weekday,
+        "is_weekend": ~weekday,
+        "is_business_hours": weekday & (hour >= 8) & (hour < 18),
+        "is_night_time": (hour >= 22) | (hour < 6),
+    }
+    return {"conversation_period": period, **{name: flag.astype("boolean") for name, flag in flags.items()}}
+
+
 def calendar_fields(created_at_utc: pd.Series, tz: str = DEFAULT_TIMEZONE) -> pd.DataFrame:
     """CALENDAR_COLUMNS from UTC instants, in the tenant's zone (Sunday = 0; ISO weeks).
 
@@ -309,17 +324,6 @@ def calendar_fields(created_at_utc: pd.Series, tz: str = DEFAULT_TIMEZONE) -> pd
         mapping = {i + offset: name for i, name in enumerate(table)}
         return codes.map(mapping).astype("str")
 
-    period = pd.cut(
-        hour.astype("float64"), bins=[-1, 5, 11, 17, 23], labels=["Madrugada", "Manhã", "Tarde", "Noite"]
-    ).astype("str").where(present)
-    weekday = (dow >= 1) & (dow <= 5)
-    flags = {
-        "is_weekday": weekday,
-        "is_weekend": ~weekday,
-        "is_business_hours": weekday & (hour >= 8) & (hour < 18),
-        "is_night_time": (hour >= 22) | (hour < 6),
-    }
-
     def text(values: pd.Series) -> pd.Series:
         return values.astype("str").where(present)
 
@@ -343,8 +347,7 @@ def calendar_fields(created_at_utc: pd.Series, tz: str = DEFAULT_TIMEZONE) -> pd
             "conversation_quarter": ints(local.dt.quarter),
             "conversation_day_name": names(dow, DAY_NAMES_PT),
             "conversation_month_name": names(month, MONTH_NAMES_PT, offset=1),
-            "conversation_period": period,
-            **{name: flag.astype("boolean") for name, flag in flags.items()},
+            **_day_parts(hour, dow, present),
             "conversation_date_formatted": text(local.dt.strftime("%d/%m/%Y")),
             "conversation_datetime_formatted": text(local.dt.strftime("%d/%m/%Y %H:%M")),
             "conversation_year_month": text(local.dt.strftime("%Y-%m")),
@@ -369,42 +372,67 @@ def transform_chunk(
         raise ValueError(f"chunk lacks source columns: {missing}")
     rules = rules or leads.load_rules()
     frame = collapse_duplicates(raw[list(contract.SOURCE_COLUMNS)])
+    columns = _convert_columns(frame)
+    good = np.ones(len(frame), dtype=bool)
+    good[list(columns.problems)] = False
 
-    problems: dict[int, list[str]] = {}
-    truncated: dict[str, int] = {}
-    converted: dict[str, pd.Series] = {}
-    parsed_messages: list[object] = [None] * len(frame)
+    rows = pd.DataFrame(columns.converted).loc[good].reset_index(drop=True)
+    messages = [m for m, ok in zip(columns.parsed_messages, good.tolist(), strict=True) if ok]
+    rows.insert(0, "tenant_id", pd.array([tenant_id] * len(rows), dtype="Int64"))
+    calendar = calendar_fields(rows["conversation_created_at"], timezone)
+    lead = leads.classify(pd.Series([leads.contact_texts(m) for m in messages], dtype=object), rules)
+    rows = pd.concat([rows, calendar, lead.set_axis(rows.index)], axis=1)
+    return TransformResult(rows=rows[list(contract.TARGET_COLUMNS)], rejected=_rejections(frame, columns.problems),
+                           truncated=columns.truncated)
+
+
+@dataclass
+class _Columns:
+    """Each source column converted to its target dtype, with what went wrong on which row."""
+
+    converted: dict[str, pd.Series] = field(default_factory=dict)
+    problems: dict[int, list[str]] = field(default_factory=dict)   # row position -> reasons
+    truncated: dict[str, int] = field(default_factory=dict)        # column -> values cut
+    parsed_messages: list[object] = field(default_factory=list)    # message_compiled, JSON-decoded
+
+
+def _convert_columns(frame: pd.DataFrame) -> _Columns:
+    out = _Columns(parsed_messages=[None] * len(frame))
+    problems = out.problems
     for column, pg_type in contract.SOURCE_COLUMNS.items():
         values = _normalised(frame[column])
         if pg_type in _INT_RANGES:
-            converted[column] = _to_int(values, column, pg_type, problems)
+            out.converted[column] = _to_int(values, column, pg_type, problems)
         elif pg_type == "boolean":
-            converted[column] = _to_bool(values, column, problems)
+            out.converted[column] = _to_bool(values, column, problems)
         elif pg_type == "timestamp without time zone":
-            converted[column] = _to_timestamp(values, column, problems)
+            out.converted[column] = _to_timestamp(values, column, problems)
         elif pg_type == "numeric":
-            converted[column] = _check_numeric(values, column, problems)
+            out.converted[column] = _check_numeric(values, column, problems)
         elif pg_type == "uuid":
-            converted[column] = _check_uuid(values, column, problems)
+            out.converted[column] = _check_uuid(values, column, problems)
         elif pg_type == "jsonb":
             decoded = _parse_json(values, column, problems)
             if column == "message_compiled":
-                parsed_messages = decoded
-            converted[column] = pd.Series(values, dtype="str")
+                out.parsed_messages = decoded
+            out.converted[column] = pd.Series(values, dtype="str")
         elif pg_type == "text":
             if column in contract.TEXT_LIMITS:
                 values, count = _truncated(values, contract.TEXT_LIMITS[column])
                 if count:
-                    truncated[column] = count
-            converted[column] = pd.Series(values, dtype="str")
+                    out.truncated[column] = count
+            out.converted[column] = pd.Series(values, dtype="str")
         else:  # a type the contract gained without the transform learning it
             raise ValueError(f"no conversion for {column} ({pg_type})")
         if column in _REQUIRED:
             for idx, value in enumerate(values):
                 if value is None:
                     problems.setdefault(idx, []).append(f"{column}: required value missing")
+    return out
 
-    rejected = [
+
+def _rejections(frame: pd.DataFrame, problems: dict[int, list[str]]) -> list[Rejection]:
+    return [
         Rejection(
             conversation_id=_raw_key(frame, "conversation_id", i),
             inbox_id=_raw_key(frame, "inbox_id", i),
@@ -413,16 +441,6 @@ def transform_chunk(
         )
         for i, reasons in sorted(problems.items())
     ]
-    good = np.ones(len(frame), dtype=bool)
-    good[list(problems)] = False
-
-    rows = pd.DataFrame(converted).loc[good].reset_index(drop=True)
-    messages = [m for m, ok in zip(parsed_messages, good.tolist(), strict=True) if ok]
-    rows.insert(0, "tenant_id", pd.array([tenant_id] * len(rows), dtype="Int64"))
-    calendar = calendar_fields(rows["conversation_created_at"], timezone)
-    lead = leads.classify(pd.Series([leads.contact_texts(m) for m in messages], dtype=object), rules)
-    rows = pd.concat([rows, calendar, lead.set_axis(rows.index)], axis=1)
-    return TransformResult(rows=rows[list(contract.TARGET_COLUMNS)], rejected=rejected, truncated=truncated)
 
 
 def _raw_key(frame: pd.DataFrame, column: str, i: int) -> str | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from chatwoot_etl.clock import naive_utc
 from chatwoot_etl.errors import VariableStoreError
 from chatwoot_etl.paths import sql_text
 
@@ -46,7 +47,7 @@ class Watermark:
 
     def naive_utc(self) -> datetime:
         """The form the source's naive-UTC columns compare with."""
-        return self.updated_at.astimezone(UTC).replace(tzinfo=None)
+        return naive_utc(self.updated_at)
 
 
 def variable_key(tenant_id: int) -> str:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from chatwoot_etl.clock import naive_utc
 from chatwoot_etl.errors import ConfigurationError
 from chatwoot_etl.sync.watermarks import Watermark
 
@@ -82,10 +83,6 @@ class SyncOptions:
                 raise ConfigurationError(f"until ({self.until.isoformat()}) must be after since ({self.since.isoformat()})")
         elif self.since is not None or self.until is not None:
             raise ConfigurationError("since / until only apply to window mode")
-
-
-def naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def plan_window(options: SyncOptions, inboxes: Sequence[Inbox], mark: Watermark | None, clock: datetime) -> ExtractWindow:
