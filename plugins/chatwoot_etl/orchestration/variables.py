@@ -2,51 +2,54 @@
 
 Both are the real Airflow Variables an operator edits in the UI; the caller picks the one that
 fits where it runs: a task reaches them through the Task SDK (the execution API), the CLI through
-the metadata database. Errors reaching the store surface as VariableStoreError.
+the metadata database. Any failure reaching the store surfaces as VariableStoreError.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from chatwoot_etl.errors import VariableStoreError
 
 DESCRIPTION = "Watermark mirror of chatwoot_etl (etl_watermarks is the truth)"
 
 
+@contextmanager
+def _reaching(action: str, key: str) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:  # any backend failure means "cannot reach the mirror" (re-raised)
+        raise VariableStoreError(f"cannot {action} Airflow Variable {key}: {exc}") from exc
+
+
 class TaskVariables:
     """Inside a running task: ``airflow.sdk.Variable``."""
 
     def get(self, key: str) -> str | None:
-        from airflow.sdk import Variable
+        with _reaching("read", key):
+            from airflow.sdk import Variable
 
-        try:
             return Variable.get(key, default=None)
-        except Exception as exc:
-            raise VariableStoreError(f"cannot read Airflow Variable {key}: {exc}") from exc
 
     def set(self, key: str, value: str) -> None:
-        from airflow.sdk import Variable
+        with _reaching("write", key):
+            from airflow.sdk import Variable
 
-        try:
             Variable.set(key, value, description=DESCRIPTION)
-        except Exception as exc:
-            raise VariableStoreError(f"cannot write Airflow Variable {key}: {exc}") from exc
 
 
 class MetadataVariables:
     """Outside a task (the CLI): the Variable model on Airflow's metadata database."""
 
     def get(self, key: str) -> str | None:
-        try:
+        with _reaching("read", key):
             from airflow.models.variable import Variable
 
             return Variable.get(key, default_var=None)
-        except Exception as exc:
-            raise VariableStoreError(f"cannot read Airflow Variable {key}: {exc}") from exc
 
     def set(self, key: str, value: str) -> None:
-        try:
+        with _reaching("write", key):
             from airflow.models.variable import Variable
 
             Variable.set(key, value, description=DESCRIPTION)
-        except Exception as exc:
-            raise VariableStoreError(f"cannot write Airflow Variable {key}: {exc}") from exc
