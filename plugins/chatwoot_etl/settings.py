@@ -91,6 +91,12 @@ class Setting(Generic[T]):
             return None
         return value
 
+    def source(self) -> str:
+        """Where the value in effect comes from: the project variable, Airflow's config, or the default."""
+        if os.environ.get(self.env_var) is not None:
+            return self.env_var
+        return f"[{SECTION}] {self.name}" if self.raw() is not None else "default"
+
     def get(self) -> T:
         raw = self.raw()
         if raw is None:
@@ -147,3 +153,18 @@ SOURCE_VIEW = Setting("source_view", "deployed", _choice("deployed", "indexable"
                       "which view definition seed-source builds locally")
 
 ALL: tuple[Setting, ...] = tuple(value for value in list(globals().values()) if isinstance(value, Setting))
+
+
+def report() -> list[dict[str, object]]:
+    """Every setting with the value in effect and where it comes from (`chatwoot-etl settings`).
+
+    A value that does not parse is shown with its error instead of stopping the report.
+    """
+    rows: list[dict[str, object]] = []
+    for setting in ALL:
+        try:
+            value: object = setting.get()
+        except ConfigurationError as exc:
+            value = f"INVALID: {exc}"
+        rows.append({"name": setting.name, "value": value, "from": setting.source(), "meaning": setting.meaning})
+    return rows

@@ -69,3 +69,27 @@ def test_a_bad_value_is_a_configuration_error_naming_the_setting(monkeypatch, se
         setting.get()
     message = str(raised.value)
     assert setting.name in message and setting.env_var in message and repr(value) in message
+
+
+def test_the_report_shows_each_value_in_effect_and_where_it_comes_from(monkeypatch):
+    monkeypatch.setenv("AIRFLOW__CHATWOOT_ETL__RETRIES", "5")
+    monkeypatch.setenv("CHATWOOT_ETL_SOURCE_POOL", "pool_b")
+    monkeypatch.setenv("CHATWOOT_ETL_LOCK_WAIT_SECONDS", "soon")
+    rows = {row["name"]: row for row in settings.report()}
+    assert (rows["retries"]["value"], rows["retries"]["from"]) == (5, "[chatwoot_etl] retries")
+    assert (rows["source_pool"]["value"], rows["source_pool"]["from"]) == ("pool_b", "CHATWOOT_ETL_SOURCE_POOL")
+    assert rows["freshness_cron"]["from"] == "default"
+    assert str(rows["lock_wait_seconds"]["value"]).startswith("INVALID:") and "'soon'" in rows["lock_wait_seconds"]["value"]
+
+
+def test_the_settings_command_exits_1_on_an_invalid_setting(monkeypatch, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "AIRFLOW_HOME": str(tmp_path), "CHATWOOT_ETL_RETRIES": "-2"}
+    done = subprocess.run([sys.executable, "-m", "chatwoot_etl", "settings", "--json"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr[-2000:]
+    rows = {row["name"]: row for row in json.loads(done.stdout)}
+    assert rows["retries"]["value"].startswith("INVALID:") and rows["source_pool"]["value"] == "chatwoot_source"

@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     # The embedded default also points Airflow at its metadata database (where the watermark
     # Variables live): that must happen before Airflow is imported, which reads its config once.
-    offline = args.command == "embedded" or (args.command == "registry" and args.action == "show")
+    offline = args.command in ("embedded", "settings") or (args.command == "registry" and args.action == "show")
     if offline:
         args.connections = None
     else:

@@ -125,3 +125,12 @@ def registry(args: argparse.Namespace) -> int:
                    "schedule": t.schedule or f"default ({snapshot_registry.default_schedule()})",
                    "inboxes": ",".join(map(str, t.inboxes))} for t in snapshot.tenants])
     return EXIT_OK
+
+
+def settings_report(args: argparse.Namespace) -> int:
+    """Every setting, its value in effect and where it comes from; exit 1 when one does not parse."""
+    from chatwoot_etl import settings
+
+    rows = settings.report()
+    output.print_rows(rows, args.json)
+    return EXIT_FAILED if any(str(row["value"]).startswith("INVALID:") for row in rows) else EXIT_OK

@@ -130,6 +130,10 @@ def _sync_commands(commands: argparse._SubParsersAction) -> None:
                      help="refresh: rewrite it from tenants / inbox_tenant_mapping; show: print it")
     reg.set_defaults(func=core.registry)
 
+    shown = commands.add_parser("settings", help="every setting, its value in effect and where it comes from")
+    shown.add_argument("--json", action="store_true")
+    shown.set_defaults(func=core.settings_report)
+
 
 def _admin_commands(commands: argparse._SubParsersAction) -> None:
     plain, changing = _common(), _common(by=True)
