@@ -130,9 +130,8 @@ def _validate_trigger_params() -> None:
 def build_tenant_dag(tenant: registry.TenantEntry, make: TaskMaker | None = None) -> DAG:
     make = make or TaskMaker(task_defaults())
     schedule, timetable = _timetable(tenant)
-    pool = settings.SOURCE_POOL.get()
     doc = DOC_MD.format(id=tenant.id, name=tenant.name, slug=tenant.slug, dag_id=tenant.dag_id, schedule=schedule,
-                        timezone=tenant.timezone, pool=pool, inboxes=", ".join(map(str, tenant.inboxes)) or "none")
+                        timezone=tenant.timezone, pool=make.source_pool, inboxes=", ".join(map(str, tenant.inboxes)) or "none")
     with DAG(
         dag_id=tenant.dag_id,
         dag_display_name=f"Chatwoot sync: {tenant.name} ({tenant.slug})",
@@ -148,10 +147,10 @@ def build_tenant_dag(tenant: registry.TenantEntry, make: TaskMaker | None = None
         doc_md=doc,
     ) as dag:
         inboxes = make(tasks.resolve_inboxes)(tenant.id)
-        contract = make(tasks.check_source_contract, pool)(tenant.id)
-        summary = make(tasks.sync, pool)(tenant.id)
+        contract = make(tasks.check_source_contract, reads_source=True)(tenant.id)
+        summary = make(tasks.sync, reads_source=True)(tenant.id)
         published = make(tasks.publish_watermark)(tenant.id, summary)
-        reconciled = make(tasks.reconcile, pool)(tenant.id, summary)
+        reconciled = make(tasks.reconcile, reads_source=True)(tenant.id, summary)
         inboxes >> contract >> summary
         published >> reconciled
     # The trigger form is attached after the tasks: each task created inside a DAG that already has
@@ -173,12 +172,14 @@ class TaskMaker:
 
     def __init__(self, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
-        self._made: dict[tuple[Any, str | None], Any] = {}
+        self.source_pool = settings.SOURCE_POOL.get()
+        self._made: dict[tuple[Any, bool], Any] = {}
 
-    def __call__(self, function: Any, pool: str | None = None) -> Any:
-        key = (function, pool)
+    def __call__(self, function: Any, *, reads_source: bool = False) -> Any:
+        """The task of function; reads_source puts it in the pool that caps source connections."""
+        key = (function, reads_source)
         if key not in self._made:
-            options = {**self.defaults, **({"pool": pool} if pool else {})}
+            options = {**self.defaults, **({"pool": self.source_pool} if reads_source else {})}
             self._made[key] = task(task_id=function.__name__, multiple_outputs=False, **options)(function)
         return self._made[key]
 
@@ -237,7 +238,7 @@ def build_registry_dag() -> DAG:
     ) as dag:
         make = TaskMaker(_maintenance_defaults())
         refreshed = make(tasks.refresh_registry)()
-        drift = make(tasks.report_drift, settings.SOURCE_POOL.get())()
+        drift = make(tasks.report_drift, reads_source=True)()
         refreshed >> drift  # the snapshot never waits for (or fails with) the source
     return dag
 
@@ -253,5 +254,5 @@ def build_freshness_dag() -> DAG:
         params={"threshold_minutes": Param(None, type=["null", "number"], minimum=1,
                                            description="Alert above this lag; empty = the default (60).")},
     ) as dag:
-        TaskMaker(_maintenance_defaults())(tasks.check_freshness, settings.SOURCE_POOL.get())()
+        TaskMaker(_maintenance_defaults())(tasks.check_freshness, reads_source=True)()
     return dag
