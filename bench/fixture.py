@@ -18,10 +18,9 @@ from pathlib import Path
 
 import psycopg
 
-from chatwoot_etl import connections
+from chatwoot_etl import connections, settings
 from chatwoot_etl.admin import migrations
 from chatwoot_etl.localdev import demo, embedded, seed
-from chatwoot_etl.sync import engine
 from tests.fixtures.databases import database_name, drop_databases, new_database, server_admin_uri
 from tests.fixtures.sources import source_database
 
@@ -91,7 +90,7 @@ class Fixture:
         with patched_environ(self.env):
             self.tenant_ids = demo.register_demo_tenants()
             # what the engine's children read (their environment, not this process's)
-            self.engine_session = engine.source_session()
+            self.engine_session = settings.SOURCE_SESSION.get()
         self.inboxes = self._tenant_inboxes()
         self.view_rows = {tenant: self._count_rows(inboxes) for tenant, inboxes in self.inboxes.items()}
 

@@ -94,14 +94,13 @@ def _source(name: str):
 def source_inspect(args: argparse.Namespace) -> int:
     import psycopg
 
-    from chatwoot_etl import connections
+    from chatwoot_etl import connections, settings
     from chatwoot_etl.admin import inventory
-    from chatwoot_etl.sync import engine
 
     fmt = "json" if args.json else args.format
     started = time.perf_counter()
     # the same session settings as the engine's extract: the view's aggregates need hash joins
-    conn = connections.source("admin:inspect", settings=engine.source_session())
+    conn = connections.source("admin:inspect", settings=settings.SOURCE_SESSION.get())
     connect_ms = (time.perf_counter() - started) * 1000
     try:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # one snapshot for the whole report

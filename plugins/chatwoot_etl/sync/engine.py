@@ -31,18 +31,6 @@ from chatwoot_etl.sync import leads, load, locks, runs, source, transform, water
 from chatwoot_etl.sync.watermarks import VariableStore, Watermark
 from chatwoot_etl.sync.window import ExtractWindow, SyncOptions, plan_window
 
-# The deployed view aggregates whole tables per conversation. Right after a burst of updates the
-# planner's statistics do not know the newest updated_at values, estimates one row, and puts those
-# aggregates inside a nested loop: measured 20.6 s instead of 0.09 s for 300 changed rows on
-# PostgreSQL 18. Hash joins are always right for it, hence settings.SOURCE_SESSION's default
-# enable_nestloop=off. With the indexable view (include/sql/chatwoot/02_view_indexable.sql) nested
-# loops ARE the plan: set it empty there (README "Benchmarks").
-
-
-def source_session() -> dict[str, str]:
-    """The session parameters of every source read (settings.SOURCE_SESSION)."""
-    return settings.SOURCE_SESSION.get()
-
 
 @dataclass
 class SyncResult:
@@ -227,7 +215,7 @@ def _extract_and_load(ctx: RunContext) -> None:
         connections.SOURCE_CONN_ID,
         application_name=f"chatwoot_etl:extract:tenant={ctx.tenant_id}:run={ctx.execution_id[:8]}",
         statement_timeout_ms=ctx.options.statement_timeout_ms,
-        settings=source_session(),
+        settings=settings.SOURCE_SESSION.get(),
     )
     try:
         src.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ

@@ -18,11 +18,11 @@ import pandas as pd
 import psycopg
 from psycopg.types.json import Jsonb
 
-from chatwoot_etl import connections
+from chatwoot_etl import connections, settings
 from chatwoot_etl.clock import from_naive_utc
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
-from chatwoot_etl.sync import engine, leads, runs, source, transform
+from chatwoot_etl.sync import leads, runs, source, transform
 from chatwoot_etl.sync.window import ExtractWindow
 
 
@@ -61,7 +61,7 @@ def compare_window(tenant_id: int, window: ExtractWindow, *, chunk_size: int, lo
     late_edge = from_naive_utc(window.until) - lookback
     purpose = f"reconcile:tenant={tenant_id}"
     with connections.analytics(purpose, settings=connections.ANALYTICS_SESSION) as analytics, \
-            connections.source(purpose, settings=engine.source_session()) as src:
+            connections.source(purpose, settings=settings.SOURCE_SESSION.get()) as src:
         tenant = runs.load_tenant(analytics, tenant_id)
         rules = leads.load_rules(tenant.lead_rules)
         src.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
