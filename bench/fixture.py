@@ -85,7 +85,7 @@ class Fixture:
         self.counts, self.seed_seconds = self._generate(conversations, tenants)
         self.template = database_name(server.create(f"{label}_an_tmpl"))
         with psycopg.connect(server.uri(self.template)) as conn:
-            migrations.apply(conn)
+            migrations.run(conn)
         self.env = child_env(server.uri(self.template), self.reader, self.admin, workdir)
         with patched_environ(self.env):
             self.tenant_ids = demo.register_demo_tenants()
@@ -135,7 +135,7 @@ class Fixture:
         """A new analytics database copied from the template; the child environment for it."""
         uri = self.server.create(f"{self.label}_{label}", template=self.template)
         with psycopg.connect(uri) as conn:
-            migrations.apply(conn)  # the code may have gained a migration since the template was made
+            migrations.run(conn)  # the code may have gained a migration since the template was made
         return {**self.env, connections.env_var(connections.ANALYTICS_CONN_ID): uri, "_BENCH_DB": database_name(uri)}
 
     def set_view(self, view: str) -> None:

@@ -17,5 +17,5 @@ os.environ["AIRFLOW_HOME"] = str(LOCAL_DIR / "airflow-test")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{LOCAL_DIR / 'airflow-test' / 'unmigrated.db'}"
 
-pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.sources", "tests.fixtures.pipeline",
+pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.sources", "tests.fixtures.pipeline", "tests.fixtures.owner",
                   "tests.fixtures.airflow"]

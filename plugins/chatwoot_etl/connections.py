@@ -20,9 +20,15 @@ ANALYTICS_CONN_ID = "analytics_db"
 SOURCE_ADMIN_CONN_ID = "chatwoot_source_admin"
 SOURCE_READER_ROLE = "chatwoot_reader"
 
+# The ETL's analytics sessions run in UTC: now() into the owner's naive columns (etl_updated_at,
+# stamped by the upsert and the owner's trigger; etl_control's times) then stores UTC, like the
+# Chatwoot instants next to it. Administration sessions keep the database's TimeZone instead, so
+# the registry's naive timestamps (tenants, inbox_tenant_mapping) hold the same local wall time
+# whether the dashboards or the CLI wrote them.
+UTC_SESSION = {"TimeZone": "UTC"}
 # JIT only slows the per-chunk statements (the staging table has no statistics, so their cost
 # estimates cross jit_above_cost and each one pays for a compilation).
-ANALYTICS_SESSION = {"jit": "off"}
+ANALYTICS_SESSION = {**UTC_SESSION, "jit": "off"}
 
 
 def env_var(conn_id: str) -> str:
@@ -72,9 +78,13 @@ def one_row(cursor: psycopg.Cursor[Row]) -> Row:
     return row
 
 
-def analytics(purpose: str, **kwargs) -> psycopg.Connection:
-    """An autocommit connection to the analytics database, named chatwoot_etl:<purpose>."""
-    return connect(ANALYTICS_CONN_ID, application_name=f"chatwoot_etl:{purpose}", autocommit=True, **kwargs)
+def analytics(purpose: str, *, administration: bool = False, settings: dict[str, str] | None = None,
+              **kwargs) -> psycopg.Connection:
+    """An autocommit connection to the analytics database, named chatwoot_etl:<purpose>: in UTC,
+    or in the database's own TimeZone for administration (changes to tenants and mappings)."""
+    session = {**({} if administration else UTC_SESSION), **(settings or {})}
+    return connect(ANALYTICS_CONN_ID, application_name=f"chatwoot_etl:{purpose}", autocommit=True,
+                   settings=session, **kwargs)
 
 
 def source(purpose: str, **kwargs) -> psycopg.Connection:

@@ -6,6 +6,7 @@ the transform, the staging table and the upsert all read from here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 SOURCE_VIEW = "vw_conversations_analytics_final"
@@ -170,64 +171,77 @@ CALENDAR_COLUMNS: dict[str, str] = {
     "is_weekend": "boolean",
     "is_business_hours": "boolean",
     "is_night_time": "boolean",
-    "conversation_date_formatted": "character varying(10)",
-    "conversation_datetime_formatted": "character varying(16)",
-    "conversation_year_month": "character varying(7)",
-    "conversation_year_week": "character varying(8)",
+    "conversation_date_formatted": "character varying(20)",
+    "conversation_datetime_formatted": "character varying(30)",
+    "conversation_year_month": "character varying(10)",
+    "conversation_year_week": "character varying(10)",
+}
+
+# Fields relative to the moment the row is written, in the tenant's zone ("as of the row's last
+# write"). Written with every insert or update, but never a reason to rewrite a row by themselves:
+# a re-read conversation that did not change stays unchanged.
+RELATIVE_COLUMNS: dict[str, str] = {
+    "waiting_time_seconds": "integer",
+    "days_since_creation": "integer",
+    "is_today": "boolean",
+    "is_yesterday": "boolean",
+    "is_this_week": "boolean",
+    "is_this_month": "boolean",
+    "is_this_year": "boolean",
 }
 
 # Lead signals the classifier computes from the contact's own messages -> target type.
+LEAD_LABELS = ("Alto", "Médio", "Baixo", "N/A")  # N/A: no message of the contact to judge
 LEAD_COLUMNS: dict[str, str] = {
     "is_lead": "boolean",
     "visit_scheduled": "boolean",
     "crm_converted": "boolean",
-    "ai_probability_label": "character varying(20)",
-    "ai_probability_score": "smallint",
-}
-
-# Source columns whose target type is bounded; longer values are cut (and counted).
-TEXT_LIMITS: dict[str, int] = {
-    "status_label_pt": 50,
-    "priority_label": 50,
-    "account_name": 255,
-    "inbox_name": 255,
-    "inbox_channel_type": 100,
-    "inbox_timezone": 100,
-    "contact_name": 255,
-    "contact_email": 255,
-    "contact_phone": 50,
-    "contact_identifier": 255,
-    "assignee_name": 255,
-    "assignee_email": 255,
-    "team_name": 255,
-    "client_phone": 50,
-    "csat_nps_category": 20,
-    "csat_sentiment_category": 20,
-    "first_message_text": 1000,
-    "last_message_text": 1000,
-    "first_message_sender_type": 50,
-    "last_message_sender_type": 50,
+    "ai_probability_label": "character varying(50)",
+    "ai_probability_score": "numeric(5,2)",  # 0-100
 }
 
 KEY_COLUMNS = ("tenant_id", "conversation_id")
 WATERMARK_COLUMN = "conversation_updated_at"
-BOOKKEEPING_COLUMNS = ("etl_inserted_at", "etl_updated_at")
+BOOKKEEPING_COLUMNS = ("id", "etl_inserted_at", "etl_updated_at")
 
-
-def _target_type(source_type: str, column: str) -> str:
-    if source_type == "timestamp without time zone":
-        return "timestamp with time zone"
-    if source_type == "text" and column in TEXT_LIMITS:
-        return f"character varying({TEXT_LIMITS[column]})"
-    return source_type
-
+# The analytics table's type of each loaded source column where it differs from the view's: the
+# owner's table is the contract (include/sql/analytics/tables/30_conversations_analytics.sql).
+_OWNER_TYPES: dict[str, str] = {
+    **{name: "timestamp without time zone" for name, kind in SOURCE_COLUMNS.items() if kind.startswith("timestamp")},
+    **{name: "integer" for name, kind in SOURCE_COLUMNS.items() if kind == "bigint"},
+    "status_label_pt": "character varying(50)",
+    "priority_label": "character varying(20)",
+    **dict.fromkeys(
+        ("account_name", "inbox_name", "contact_name", "contact_email", "contact_identifier",
+         "assignee_name", "assignee_email", "team_name"),
+        "character varying(255)",
+    ),
+    **dict.fromkeys(
+        ("inbox_channel_type", "inbox_timezone", "contact_phone", "client_phone", "csat_nps_category",
+         "csat_sentiment_category", "first_message_sender_type", "last_message_sender_type"),
+        "character varying(50)",
+    ),
+    "first_response_time_minutes": "numeric(10,1)",
+    "avg_time_between_messages_seconds": "numeric(10,1)",
+    "user_message_ratio": "numeric(5,2)",
+    "contact_message_ratio": "numeric(5,2)",
+}
 
 # Target column -> type, in load order (without the bookkeeping columns the database fills).
 TARGET_COLUMNS: dict[str, str] = {
     "tenant_id": "integer",
-    **{name: _target_type(kind, name) for name, kind in SOURCE_COLUMNS.items()},
+    **{name: _OWNER_TYPES.get(name, kind) for name, kind in SOURCE_COLUMNS.items()},
     **CALENDAR_COLUMNS,
+    **RELATIVE_COLUMNS,
     **LEAD_COLUMNS,
+}
+
+_VARCHAR = re.compile(r"^character varying\((\d+)\)$")
+# Source text columns whose target type is bounded; longer values are cut (and counted).
+TEXT_LIMITS: dict[str, int] = {
+    name: int(match[1])
+    for name, kind in SOURCE_COLUMNS.items()
+    if kind == "text" and (match := _VARCHAR.match(TARGET_COLUMNS[name]))
 }
 
 

@@ -7,6 +7,6 @@ FROM tenants AS t
 JOIN inbox_tenant_mapping AS m ON m.tenant_id = t.id AND m.is_active
 LEFT JOIN etl_watermarks AS w ON w.tenant_id = t.id
 WHERE t.deleted_at IS NULL
-  AND t.status = ANY(%(synced_statuses)s)
+  AND coalesce(t.status, 'active') = ANY(%(synced_statuses)s)  -- NULL: the column's default, active
 GROUP BY t.id, t.slug, w.updated_at
 ORDER BY t.id;

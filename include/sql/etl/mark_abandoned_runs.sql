@@ -3,7 +3,7 @@
 UPDATE etl_control
 SET status = 'failed',
     finished_at = now(),
-    duration_seconds = extract(epoch FROM now() - started_at),
+    duration_seconds = round(extract(epoch FROM now() - started_at)),
     error_message = 'abandoned: the run stopped without finishing (process killed or connection lost); '
                     || chunks_committed || ' chunk(s) had been committed',
     error_details = coalesce(error_details, '{}'::jsonb) || jsonb_build_object('abandoned_detected_by', %(execution_id)s::text)

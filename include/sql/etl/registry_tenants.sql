@@ -8,6 +8,6 @@ SELECT t.id,
 FROM tenants AS t
 JOIN inbox_tenant_mapping AS m ON m.tenant_id = t.id AND m.is_active
 WHERE t.deleted_at IS NULL
-  AND t.status = ANY(%(synced_statuses)s)
+  AND coalesce(t.status, 'active') = ANY(%(synced_statuses)s)  -- NULL: the column's default, active
 GROUP BY t.id, t.name, t.slug, t.timezone, t.sync_schedule
 ORDER BY t.id;

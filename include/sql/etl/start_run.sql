@@ -1,2 +1,9 @@
-INSERT INTO etl_control (tenant_id, execution_id, load_type, status, triggered_by, watermark_start, watermark_end)
-VALUES (%(tenant_id)s, %(execution_id)s, %(load_type)s, 'running', %(triggered_by)s, %(watermark_start)s, %(watermark_start)s);
+-- A run's row in the run log (naive timestamps: UTC, the ETL's session zone).
+INSERT INTO etl_control (tenant_id, execution_id, load_type, is_full_load, status, triggered_by,
+                         watermark_start, watermark_end,
+                         records_extracted, records_inserted, records_updated, records_failed,
+                         source_system, target_table, etl_version)
+VALUES (%(tenant_id)s, %(execution_id)s, %(load_type)s, %(load_type)s = 'full', 'running', %(triggered_by)s,
+        %(watermark_start)s, %(watermark_start)s,
+        0, 0, 0, 0,
+        'chatwoot', 'conversations_analytics', %(etl_version)s);

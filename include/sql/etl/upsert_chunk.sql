@@ -1,5 +1,6 @@
--- Upsert the staged chunk. Rows are rewritten only when a value actually changed, so re-reading
--- unchanged rows (the lookback) costs no writes; RETURNING tells inserts from updates exactly.
+-- Upsert the staged chunk. Rows are rewritten only when a value actually changed (the relative-to-now
+-- fields alone are no change), so re-reading unchanged rows (the lookback) costs no writes;
+-- RETURNING tells inserts from updates exactly.
 -- The mapping is re-checked here: rows of an inbox unmapped during the run are not written.
 INSERT INTO conversations_analytics AS t ({columns})
 SELECT {staged_columns}
@@ -11,5 +12,5 @@ WHERE EXISTS (
 ON CONFLICT (tenant_id, conversation_id) DO UPDATE
 SET ({updatable}) = ROW({excluded_updatable}),
     etl_updated_at = now()
-WHERE ({current_updatable}) IS DISTINCT FROM ({excluded_updatable})
+WHERE ({current_compared}) IS DISTINCT FROM ({excluded_compared})
 RETURNING (xmax = 0) AS inserted;

@@ -77,7 +77,7 @@ def _error_boundary(handler: Handler) -> Handler:
 def _analytics(name: str):
     from chatwoot_etl import connections
 
-    return connections.analytics(f"admin:{name}")
+    return connections.analytics(f"admin:{name}", administration=True)
 
 
 def _source(name: str):

@@ -15,11 +15,18 @@ from chatwoot_etl.cli.output import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
 
 
 def migrate(args: argparse.Namespace) -> int:
-    """Apply the pending migrations; say which, and where the connections came from."""
+    """Adopt / bring forward the analytics database; --plan rehearses it and rolls back."""
     from chatwoot_etl.admin import migrations
+    from chatwoot_etl.errors import MigrationError
 
-    applied = migrations.migrate()
-    output.line(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'} [{args.connections}]")
+    try:
+        report = migrations.migrate(plan=args.plan)
+    except MigrationError as exc:
+        return output.error(f"migrate stopped: {exc}")
+    heading = "migrate --plan: what migrate would change" if args.plan else "migrate: changes made"
+    output.line(f"{heading} [{args.connections}]")
+    for text in report.lines():
+        output.line(f"  {text}")
     return EXIT_OK
 
 

@@ -87,7 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _sync_commands(commands: argparse._SubParsersAction) -> None:
-    migrate = commands.add_parser("migrate", help="apply the analytics database migrations")
+    migrate = commands.add_parser(
+        "migrate", help="create or adopt the analytics database's tables, roles and policies (--plan: dry run)"
+    )
+    migrate.add_argument("--plan", action="store_true",
+                         help="print what would change on this database, change nothing")
     migrate.set_defaults(func=core.migrate)
 
     seed = commands.add_parser("seed-source", help="build (or add activity to) the local Chatwoot-shaped source")

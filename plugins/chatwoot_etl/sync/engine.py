@@ -24,6 +24,7 @@ import pandas as pd
 import psycopg
 
 from chatwoot_etl import connections, settings
+from chatwoot_etl.contract import SYNCED_STATUSES
 from chatwoot_etl.errors import ConfigurationError, LockRefused
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
@@ -128,6 +129,11 @@ def sync_tenant(
         autocommit=True, settings=connections.ANALYTICS_SESSION)
     try:
         tenant = runs.load_tenant(analytics, tenant_id)
+        if tenant.status not in SYNCED_STATUSES:
+            raise ConfigurationError(
+                f"tenant {tenant_id} ({tenant.slug}) is {tenant.status} in tenants.status: only "
+                f"{' / '.join(SYNCED_STATUSES)} tenants are synced"
+            )
         try:
             transform.check_timezone(tenant.timezone)
             rules = leads.load_rules(tenant.lead_rules)

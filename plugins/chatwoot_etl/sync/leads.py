@@ -188,7 +188,7 @@ def _empty_result(index: pd.Index) -> pd.DataFrame:
             "is_lead": np.zeros(n, dtype=bool),
             "visit_scheduled": np.zeros(n, dtype=bool),
             "crm_converted": np.zeros(n, dtype=bool),
-            "ai_probability_label": pd.Series(["baixa"] * n, index=index, dtype="str"),
+            "ai_probability_label": pd.Series(["N/A"] * n, index=index, dtype="str"),
             "ai_probability_score": pd.array([0] * n, dtype="Int64"),
         },
         index=index,
@@ -264,7 +264,11 @@ def classify(messages: pd.Series, rules: LeadRules) -> pd.DataFrame:
     agg = per_msg.groupby(conv).any().reindex(np.arange(len(lists)), fill_value=False)
 
     score = _score(agg, lengths, rules)
-    label = np.where(score >= rules.label_alta, "alta", np.where(score >= rules.label_media, "media", "baixa"))
+    high, medium, low, unjudged = contract.LEAD_LABELS
+    label = np.where(
+        lengths == 0, unjudged,
+        np.where(score >= rules.label_alta, high, np.where(score >= rules.label_media, medium, low)),
+    )
 
     is_lead = (agg["buy"] | agg["price"] | agg["visit"] | agg["converted"]).to_numpy(bool)
     result = pd.DataFrame(

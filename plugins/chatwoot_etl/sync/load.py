@@ -20,6 +20,8 @@ from chatwoot_etl.paths import sql_text
 
 COLUMNS = list(contract.TARGET_COLUMNS)
 UPDATABLE = [name for name in COLUMNS if name not in contract.KEY_COLUMNS]
+# What decides whether a stored row changed: everything but the relative-to-now fields.
+COMPARED = [name for name in UPDATABLE if name not in contract.RELATIVE_COLUMNS]
 
 
 def _identifiers(names: list[str], prefix: str | None = None) -> sql.Composable:
@@ -39,7 +41,8 @@ def statements() -> dict[str, sql.SQL | sql.Composed]:
             staged_columns=_identifiers(COLUMNS, "s"),
             updatable=_identifiers(UPDATABLE),
             excluded_updatable=_identifiers(UPDATABLE, "excluded"),
-            current_updatable=_identifiers(UPDATABLE, "t"),
+            excluded_compared=_identifiers(COMPARED, "excluded"),
+            current_compared=_identifiers(COMPARED, "t"),
         ),
         "release_moved": sql.SQL(sql_text("etl/release_moved_conversations.sql")),
         "staged_unmapped": sql.SQL(sql_text("etl/staged_unmapped_rows.sql")),
@@ -108,7 +111,7 @@ def _masked(texts: np.ndarray, mask: np.ndarray) -> list[str]:
 
 
 def _fields(column: pd.Series) -> list[str]:
-    """One column's CSV field texts (t/f, str(int), ISO timestamps +00), through public pandas API."""
+    """One column's CSV field texts (t/f, str(int), naive UTC timestamps), through public pandas API."""
     dtype = column.dtype
     if isinstance(dtype, pd.BooleanDtype):
         return _masked(np.where(column.to_numpy(dtype=bool, na_value=False), "t", "f"), column.isna().to_numpy())
@@ -122,9 +125,9 @@ def _fields(column: pd.Series) -> list[str]:
         present = naive[~missing]
         if str(dtype.tz) != "UTC" or (len(present) and (present.min() < np.datetime64("1000-01-01")
                                                         or present.max() >= np.datetime64("10000-01-01"))):
-            return _quoted(column.dt.strftime("%Y-%m-%d %H:%M:%S.%f+00").tolist())  # as before, verbatim
+            return _quoted(column.dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f").tolist())
         texts = np.datetime_as_string(naive, unit="us")  # 2026-01-02T03:04:05.000006
-        return [f"{t[:10]} {t[11:]}+00" if not m else "" for t, m in zip(texts.tolist(), missing.tolist(), strict=True)]
+        return [f"{t[:10]} {t[11:]}" if not m else "" for t, m in zip(texts.tolist(), missing.tolist(), strict=True)]
     return _quoted(column.tolist())
 
 

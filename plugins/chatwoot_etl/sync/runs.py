@@ -10,6 +10,7 @@ import psycopg
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
+from chatwoot_etl import __version__
 from chatwoot_etl.contract import SYNCED_STATUSES
 from chatwoot_etl.errors import ConfigurationError
 from chatwoot_etl.paths import sql_text
@@ -21,6 +22,7 @@ class Tenant:
     name: str
     slug: str
     status: str
+    plan: str | None
     timezone: str
     lead_rules: dict | None
 
@@ -78,7 +80,7 @@ def start(conn: psycopg.Connection, *, tenant_id: int, execution_id: str, load_t
     conn.execute(
         sql_text("etl/start_run.sql"),
         {"tenant_id": tenant_id, "execution_id": execution_id, "load_type": load_type,
-         "triggered_by": triggered_by, "watermark_start": watermark_start},
+         "triggered_by": triggered_by, "watermark_start": watermark_start, "etl_version": __version__},
     )
 
 

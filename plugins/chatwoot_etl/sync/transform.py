@@ -16,6 +16,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -358,14 +359,52 @@ def calendar_fields(created_at_utc: pd.Series, tz: str = DEFAULT_TIMEZONE) -> pd
     return out[list(contract.CALENDAR_COLUMNS)]
 
 
+def relative_fields(
+    calendar: pd.DataFrame, waiting_since_utc: pd.Series, tz: str, as_of: datetime
+) -> pd.DataFrame:
+    """RELATIVE_COLUMNS as of `as_of` (an aware instant), from calendar_fields' output, in zone tz.
+
+    A waiting time that does not fit the target's integer (a far-off waiting_since) is NULL.
+    """
+    today = as_of.astimezone(ZoneInfo(tz)).date()
+    iso = today.isocalendar()
+    dates = calendar["conversation_date"].tolist()
+    present = pd.Series([d is not None for d in dates], index=calendar.index)
+    days = pd.array([(today - d).days if d is not None else None for d in dates], dtype="Int64")
+
+    def flag(values: pd.Series) -> pd.Series:
+        return values.astype("boolean").where(present, pd.NA)
+
+    waited = (pd.Timestamp(as_of).tz_convert("UTC") - waiting_since_utc).dt.total_seconds()
+    low, high = _INT_RANGES["integer"]
+    waited = waited.where((waited >= low) & (waited <= high)).apply(lambda v: v if v != v else math.floor(v))
+    out = pd.DataFrame(
+        {
+            "waiting_time_seconds": waited.astype("Int64"),
+            "days_since_creation": pd.Series(days, index=calendar.index),
+            "is_today": flag(pd.Series([d == today for d in dates], index=calendar.index)),
+            "is_yesterday": flag(pd.Series([d is not None and (today - d).days == 1 for d in dates], index=calendar.index)),
+            "is_this_week": flag(calendar["conversation_year_week"] == f"{iso[0]:04d}-W{iso[1]:02d}"),
+            "is_this_month": flag(calendar["conversation_year_month"] == today.strftime("%Y-%m")),
+            "is_this_year": flag(calendar["conversation_year"] == today.year),
+        },
+        index=calendar.index,
+    )
+    return out[list(contract.RELATIVE_COLUMNS)]
+
+
 def transform_chunk(
     raw: pd.DataFrame,
     *,
     tenant_id: int,
     timezone: str = DEFAULT_TIMEZONE,
     rules: leads.LeadRules | None = None,
+    as_of: datetime | None = None,
 ) -> TransformResult:
-    """Collapse duplicates -> validate/convert -> calendar -> lead signals -> target columns."""
+    """Collapse duplicates -> validate/convert -> calendar -> lead signals -> target columns.
+
+    as_of: the instant the relative-to-now fields are computed for (default: now).
+    """
     check_timezone(timezone)
     missing = [c for c in contract.SOURCE_COLUMNS if c not in raw.columns]
     if missing:
@@ -380,8 +419,9 @@ def transform_chunk(
     messages = [m for m, ok in zip(columns.parsed_messages, good.tolist(), strict=True) if ok]
     rows.insert(0, "tenant_id", pd.array([tenant_id] * len(rows), dtype="Int64"))
     calendar = calendar_fields(rows["conversation_created_at"], timezone)
+    relative = relative_fields(calendar, rows["waiting_since"], timezone, as_of or datetime.now(UTC))
     lead = leads.classify(pd.Series([leads.contact_texts(m) for m in messages], dtype=object), rules)
-    rows = pd.concat([rows, calendar, lead.set_axis(rows.index)], axis=1)
+    rows = pd.concat([rows, calendar, relative, lead.set_axis(rows.index)], axis=1)
     return TransformResult(rows=rows[list(contract.TARGET_COLUMNS)], rejected=_rejections(frame, columns.problems),
                            truncated=columns.truncated)
 
@@ -402,7 +442,8 @@ def _convert_columns(frame: pd.DataFrame) -> _Columns:
     for column, pg_type in contract.SOURCE_COLUMNS.items():
         values = _normalised(frame[column])
         if pg_type in _INT_RANGES:
-            out.converted[column] = _to_int(values, column, pg_type, problems)
+            # The range is the target's: a value the owner's integer column cannot hold is quarantined.
+            out.converted[column] = _to_int(values, column, contract.TARGET_COLUMNS[column], problems)
         elif pg_type == "boolean":
             out.converted[column] = _to_bool(values, column, problems)
         elif pg_type == "timestamp without time zone":

@@ -158,7 +158,10 @@ def test_output_columns_and_types(table_result):
     for column in ("is_lead", "visit_scheduled", "crm_converted"):
         assert predicted[column].dtype == bool
     score = predicted["ai_probability_score"]
-    expected = ["alta" if s >= 70 else "media" if s >= 40 else "baixa" for s in score]
+    judged = [any(m["sender"] == "Contact" and m["text"] for m in conversation) for conversation, _, _ in EXAMPLES]
+    # The owner's vocabulary; N/A where the contact wrote nothing to judge.
+    expected = ["N/A" if not j else "Alto" if s >= 70 else "Médio" if s >= 40 else "Baixo"
+                for s, j in zip(score, judged, strict=True)]
     assert predicted["ai_probability_label"].tolist() == expected
 
 
@@ -173,8 +176,8 @@ def test_conversion_and_scores_order_sensibly():
         ]
     )
     assert result["crm_converted"].tolist() == [True, False, False, False, False]
-    assert result.loc[0, "ai_probability_label"] == "alta"
-    assert result.loc[1, "ai_probability_label"] == "alta"
+    assert result.loc[0, "ai_probability_label"] == "Alto"
+    assert result.loc[1, "ai_probability_label"] == "Alto"
     score = result["ai_probability_score"].tolist()
     assert score[0] > score[2] > score[3] and score[4] < score[2]
 
@@ -261,7 +264,14 @@ def test_normalise_text_strips_accents_and_case():
 def test_empty_and_missing_messages():
     result = classify(pd.Series([[], None, []], dtype=object), load_rules())
     assert len(result) == 3 and not result[["is_lead", "visit_scheduled", "crm_converted"]].any().any()
-    assert (result["ai_probability_label"] == "baixa").all()
+    # Nothing the contact wrote: not judged, in the dashboards' own word for it.
+    assert (result["ai_probability_label"] == "N/A").all()
+    assert (result["ai_probability_score"] == 0).all()
+
+
+def test_a_contact_that_wrote_something_unremarkable_is_baixo():
+    result = classify(pd.Series([["Bom dia"], []], dtype=object), load_rules())
+    assert result["ai_probability_label"].tolist() == ["Baixo", "N/A"]
 
 
 def test_index_is_preserved():

@@ -38,11 +38,16 @@ def test_nullable_booleans_and_integers_keep_null_apart_from_false_and_zero():
     assert raw_fields(rows, "contact_id") == ["0", "", "9007199254740993"]  # no float rounding
 
 
-def test_timestamps_are_utc_with_microseconds_and_nat_is_null():
+def test_timestamps_are_naive_utc_with_microseconds_and_nat_is_null():
     moments = pd.Series(pd.to_datetime(["2026-03-01 12:00:00.000001", None, "2026-11-01 02:59:59"], format="ISO8601"),
                         dtype="datetime64[us]").dt.tz_localize("UTC")
     assert raw_fields(frame(conversation_created_at=moments), "conversation_created_at") == [
-        "2026-03-01 12:00:00.000001+00", "", "2026-11-01 02:59:59.000000+00"]
+        "2026-03-01 12:00:00.000001", "", "2026-11-01 02:59:59.000000"]  # the owner's naive UTC columns
+
+
+def test_aware_timestamps_in_another_zone_are_written_as_their_utc_wall_time():
+    moments = pd.Series(pd.to_datetime(["2026-03-01 09:00:00"]), dtype="datetime64[us]").dt.tz_localize("America/Sao_Paulo")
+    assert raw_fields(frame(conversation_created_at=moments), "conversation_created_at") == ["2026-03-01 12:00:00.000000"]
 
 
 def test_text_with_separators_quotes_and_line_breaks_survives_and_empty_differs_from_null():

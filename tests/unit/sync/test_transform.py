@@ -168,11 +168,11 @@ def test_timestamps_are_naive_utc_made_aware():
 
 
 def test_booleans_and_integers_parse():
-    rows = run(one_row(is_open="t", is_resolved="f", has_csat=None, team_id="9223372036854775807")).rows
+    rows = run(one_row(is_open="t", is_resolved="f", has_csat=None, team_id="2147483647")).rows
     assert rows.loc[0, "is_open"] is True or rows.loc[0, "is_open"] == True  # noqa: E712
     assert rows.loc[0, "is_resolved"] == False  # noqa: E712
     assert rows["has_csat"].isna().all()
-    assert rows.loc[0, "team_id"] == 2**63 - 1
+    assert rows.loc[0, "team_id"] == 2**31 - 1  # the owner's column is an integer
 
 
 # --- NULLs and text --------------------------------------------------------------------
@@ -229,12 +229,12 @@ def test_uuid_is_lower_cased():
 def test_truncation_cuts_to_the_limit_and_counts_per_column():
     frame = build_chunk(4)
     frame["contact_phone"] = ["9" * 60, "9" * 50, "9" * 10, None]
-    frame["first_message_text"] = ["ç" * 1001, "x", None, "y"]
+    frame["first_message_text"] = ["ç" * 5001, "x", None, "y"]
     result = run(frame)
     limit = contract.TEXT_LIMITS["contact_phone"]
     assert result.rows["contact_phone"].str.len().max() == limit
-    assert result.rows.loc[0, "first_message_text"] == "ç" * 1000
-    assert result.truncated == {"contact_phone": 1, "first_message_text": 1}
+    assert result.rows.loc[0, "first_message_text"] == "ç" * 5001  # text in the owner's table: kept whole
+    assert result.truncated == {"contact_phone": 1}
 
 
 def test_truncate_helper_leaves_short_values_alone():
@@ -307,7 +307,8 @@ def test_builder_duplicates_collapse():
         ("conversation_id", None, "required value missing"),
         ("conversation_updated_at", "", "required value missing"),
         ("inbox_id", "2147483648", "out of range for integer"),
-        ("contact_id", "99999999999999999999", "out of range for bigint"),
+        ("contact_id", "99999999999999999999", "out of range for integer"),
+        ("contact_id", "2147483648", "out of range for integer"),  # a Chatwoot bigint the owner's integer cannot hold
         ("conversation_created_at", "infinity", "not a timestamp"),
         ("last_activity_at", "2025-13-01 00:00:00", "not a timestamp"),
         ("waiting_since", "-infinity", "not a timestamp"),
