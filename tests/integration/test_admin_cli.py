@@ -202,8 +202,13 @@ def test_tenants_bad_input(env):
     account = account_of(env, first)
     fails(env, "tenants", "add", "--name", "X", "--slug", "demo-1", "--account-id", "4242", "--force",
           expect="slug 'demo-1' is already used by tenant")
-    fails(env, "tenants", "add", "--name", "X", "--slug", "x-co", "--account-id", str(account),
-          expect=f"account {account} already belongs to tenant {first} (demo-1)")
+    # The account's existing tenant is adopted, not duplicated: its name and slug are kept.
+    adopted = ok_json(env, "tenants", "add", "--name", "X", "--slug", "x-co", "--account-id", str(account))
+    assert (adopted["adopted"], adopted["id"], adopted["slug"]) == (True, first, "demo-1")
+    assert "adopted the existing tenant" in adopted["notes"][0] and "were not applied" in adopted["notes"][1]
+    again = ok_json(env, "tenants", "adopt", "--account-id", str(account), "--timezone", "America/Manaus")
+    assert (again["id"], again["timezone"]) == (first, "America/Manaus")
+    fails(env, "tenants", "adopt", "--account-id", "4242", expect="no tenant has account 4242")
     fails(env, "tenants", "add", "--name", "X", "--slug", "x-co", "--account-id", "4242",
           expect="unknown account 4242: the source has no Chatwoot account with that id")
     fails(env, "tenants", "add", "--name", "X", "--slug", "x-co", "--account-id", "4242", "--force",
@@ -218,7 +223,7 @@ def test_tenants_bad_input(env):
     fails(env, "tenants", "set-status", "--tenant", "nobody", "--status", "active", expect="unknown tenant nobody")
     fails(env, "tenants", "set-status", "--tenant", str(first), "--status", "gone", expect="invalid choice: 'gone'")
     fails(env, "tenants", "set-status", "--tenant", "0", "--status", "suspended", expect="platform admin tenant")
-    assert [t["slug"] for t in ok_json(env, "tenants", "list")] == ["admin", "demo-1", "demo-2", "demo-3"]
+    assert [t["slug"] for t in ok_json(env, "tenants", "list")] == ["platform-admin", "demo-1", "demo-2", "demo-3"]
     # --json failures: exit 1, the error on stderr and as JSON on stdout
     result = run(env, "tenants", "set-status", "--tenant", "999", "--status", "active", "--json")
     assert result.returncode == 1
@@ -587,7 +592,7 @@ def test_drift_report(env, source_db):
 def test_the_commands_through_the_real_entry_point(env):
     """`python -m chatwoot_etl ...` in a subprocess: exit codes, stdout, one-line errors on stderr."""
     listed = env.run_cli("tenants", "list", "--json")
-    assert listed.returncode == 0 and [t["slug"] for t in json.loads(listed.stdout)][:2] == ["admin", "demo-1"]
+    assert listed.returncode == 0 and [t["slug"] for t in json.loads(listed.stdout)][:2] == ["platform-admin", "demo-1"]
     inbox = inboxes_of(env, env.tenant_ids[0])[0]
     refused = env.run_cli("inboxes", "map", "--inbox", str(inbox), "--tenant", "999")
     assert refused.returncode == 1 and refused.stdout == ""

@@ -420,7 +420,7 @@ def test_rows_the_database_rejects_are_isolated_and_the_rest_of_the_chunk_loads(
     with psycopg.connect(env.source_reader_uri) as src:
         raw = next(source.stream_frames(src, window, chunk_size=6))
     rows = transform.transform_chunk(raw, tenant_id=tenant).rows.reset_index(drop=True)
-    rows["ai_probability_score"] = pd.array([10, 150, 20, 30, -1, 40][: len(rows)], dtype="Int64")  # 150, -1 violate CHECK
+    rows["ai_probability_score"] = pd.array([10, 1000, 20, 30, -1000, 40][: len(rows)], dtype="Int64")  # overflow numeric(5,2)
     with env.analytics() as conn:
         load.ensure_staging(conn)
         with conn.transaction():
@@ -429,7 +429,7 @@ def test_rows_the_database_rejects_are_isolated_and_the_rest_of_the_chunk_loads(
     assert counts.failed == 2 and counts.inserted == len(rows) - 2
     assert all("ai_probability_score" in r["reason"] for r in counts.rejected)
     expected = {int(cid): int(score) for cid, score in zip(rows["conversation_id"], rows["ai_probability_score"], strict=True)
-                if 0 <= score <= 100}
+                if abs(score) < 1000}
     assert scores == expected
 
 

@@ -1,1 +1,1 @@
-SELECT id, slug FROM tenants WHERE account_id = %(account_id)s;
+SELECT id, slug, name, deleted_at FROM tenants WHERE account_id = %(account_id)s;

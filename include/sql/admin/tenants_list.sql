@@ -1,7 +1,10 @@
--- Every tenant (not deleted) with its mapped inboxes.
-SELECT t.id, t.slug, t.name, t.account_id, t.status, t.timezone,
+-- Every tenant (not deleted) with its plan, its inboxes and its conversation count against the plan.
+SELECT t.id, t.slug, t.name, t.account_id, t.status, t.plan, t.timezone, t.inbox_ids,
        count(m.inbox_id) FILTER (WHERE m.is_active) AS active_inboxes,
-       count(m.inbox_id) FILTER (WHERE NOT m.is_active) AS inactive_inboxes,
+       count(m.inbox_id) FILTER (WHERE m.is_active IS NOT TRUE) AS inactive_inboxes,
+       t.max_inboxes,
+       (SELECT count(*) FROM conversations_analytics AS c WHERE c.tenant_id = t.id) AS conversations,
+       t.max_conversations,
        t.created_at
 FROM tenants AS t
 LEFT JOIN inbox_tenant_mapping AS m ON m.tenant_id = t.id

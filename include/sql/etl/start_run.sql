@@ -3,7 +3,7 @@ INSERT INTO etl_control (tenant_id, execution_id, load_type, is_full_load, statu
                          watermark_start, watermark_end,
                          records_extracted, records_inserted, records_updated, records_failed,
                          source_system, target_table, etl_version)
-VALUES (%(tenant_id)s, %(execution_id)s, %(load_type)s, %(load_type)s = 'full', 'running', %(triggered_by)s,
+VALUES (%(tenant_id)s, %(execution_id)s, %(load_type)s, %(is_full_load)s, 'running', %(triggered_by)s,
         %(watermark_start)s, %(watermark_start)s,
         0, 0, 0, 0,
         'chatwoot', 'conversations_analytics', %(etl_version)s);

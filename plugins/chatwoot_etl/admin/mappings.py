@@ -304,7 +304,7 @@ def add_tenant(
     with analytics.transaction():
         owner = _row(analytics, "admin/tenant_by_account.sql", {"account_id": account_id})
         if owner is not None:
-            raise AdminError(f"account {account_id} already belongs to tenant {owner['id']} ({owner['slug']})")
+            return _adopt(analytics, owner, timezone=timezone, asked=(name, slug), warnings=warnings, by=by)
         taken = _row(analytics, "admin/tenant_lookup.sql", {"id": None, "slug": slug})
         if taken is not None:
             raise AdminError(f"slug {slug!r} is already used by tenant {taken['id']}")
@@ -317,7 +317,32 @@ def add_tenant(
             raise AdminError(f"{what} {account_id if what == 'account' else repr(slug)} was registered by "
                              "another session at the same time") from exc
     log.info("tenant_added", tenant=row["id"], slug=slug, account=account_id, by=actor(by), forced=force or None)
-    return {**row, "warnings": warnings}
+    return {**row, "adopted": False, "warnings": warnings}
+
+
+def adopt_tenant(analytics: psycopg.Connection, *, account_id: int, timezone: str = DEFAULT_TIMEZONE,
+                 by: str | None = None) -> dict[str, Any]:
+    """Take over the existing tenant of a Chatwoot account (one the dashboards' admin created)."""
+    timezone = validate_timezone(timezone)
+    with analytics.transaction():
+        owner = _row(analytics, "admin/tenant_by_account.sql", {"account_id": account_id})
+        if owner is None:
+            raise AdminError(f"no tenant has account {account_id}; register one with `tenants add`")
+        return _adopt(analytics, owner, timezone=timezone, asked=None, warnings=[], by=by)
+
+
+def _adopt(analytics: psycopg.Connection, owner: dict[str, Any], *, timezone: str,
+           asked: tuple[str, str] | None, warnings: list[str], by: str | None) -> dict[str, Any]:
+    if owner["deleted_at"] is not None:
+        raise AdminError(f"account {owner.get('account_id', '')} belongs to tenant {owner['id']} ({owner['slug']}), "
+                         "which is deleted (tenants.deleted_at); restore it in the dashboards' admin first")
+    row = _one(analytics, "admin/tenant_adopt.sql", {"id": owner["id"], "timezone": timezone})
+    notes = [f"adopted the existing tenant {row['id']} ({row['slug']}) of account {row['account_id']}: "
+             f"its name, slug, status and plan are kept; time zone {timezone}"]
+    if asked is not None and asked != (row["name"], row["slug"]):
+        notes.append(f"the name / slug asked for ({asked[0]!r} / {asked[1]!r}) were not applied")
+    log.info("tenant_adopted", tenant=row["id"], slug=row["slug"], account=row["account_id"], by=actor(by))
+    return {**row, "adopted": True, "warnings": warnings, "notes": notes}
 
 
 def set_tenant_status(analytics: psycopg.Connection, ref: str | int, status: str, by: str | None = None

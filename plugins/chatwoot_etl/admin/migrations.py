@@ -195,6 +195,7 @@ def expected_tables(conn: psycopg.Connection, directory: Path = SCHEMA_DIR) -> d
 
 
 def _add_column(conn: psycopg.Connection, table: str, column: Column) -> None:
+    clause: sql.Composable
     if column.default and _SERIAL_DEFAULT.match(column.default):
         kind = {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}[column.data_type]
         clause = sql.SQL(kind)
@@ -224,7 +225,7 @@ def _add_index(conn: psycopg.Connection, index: Index, found: Table) -> None:
         ) from exc
 
 
-def _snapshot(conn: psycopg.Connection) -> dict[tuple[str, str], str]:
+def catalog_snapshot(conn: psycopg.Connection) -> dict[tuple[str, str], str]:
     rows = conn.execute(sql_text("admin/catalog_snapshot.sql"), {"schema": SCHEMA, "roles": list(ROLES)}).fetchall()
     return {(kind, name): definition for kind, name, definition in rows}
 
@@ -251,7 +252,7 @@ def run(conn: psycopg.Connection, *, plan: bool = False, directory: Path = SCHEM
     try:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", _MIGRATION_LOCK)
-            before = _snapshot(conn)
+            before = catalog_snapshot(conn)
             expected = expected_tables(conn, directory)
             found = _read_tables(conn, SCHEMA, expected)
             problems = incompatibilities(expected, found)
@@ -281,7 +282,7 @@ def run(conn: psycopg.Connection, *, plan: bool = False, directory: Path = SCHEM
                 report.repairs.append(
                     f"tenants.inbox_ids of tenant {tenant_id} ({slug}) set to its active mappings: {old} -> {new}"
                 )
-            report.changes = diff(before, _snapshot(conn))
+            report.changes = diff(before, catalog_snapshot(conn))
             if plan:
                 raise psycopg.Rollback()
     except psycopg.errors.InsufficientPrivilege as exc:

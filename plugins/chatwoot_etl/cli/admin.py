@@ -187,6 +187,8 @@ def tenants(args: argparse.Namespace) -> int:
             finally:
                 if src is not None:
                     src.close()
+        elif args.action == "adopt":
+            result = mappings.adopt_tenant(analytics, account_id=args.account_id, timezone=args.timezone, by=args.by)
         else:
             result = mappings.set_tenant_status(analytics, args.tenant, args.status, by=args.by)
             if not result["changed"]:

@@ -80,7 +80,8 @@ def start(conn: psycopg.Connection, *, tenant_id: int, execution_id: str, load_t
     conn.execute(
         sql_text("etl/start_run.sql"),
         {"tenant_id": tenant_id, "execution_id": execution_id, "load_type": load_type,
-         "triggered_by": triggered_by, "watermark_start": watermark_start, "etl_version": __version__},
+         "is_full_load": load_type == "full", "triggered_by": triggered_by, "watermark_start": watermark_start,
+         "etl_version": __version__},
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -525,3 +525,32 @@ def test_invalid_zone_raises_naming_it():
 def test_empty_series():
     frame = calendar_fields(pd.Series([], dtype="datetime64[us, UTC]"), "America/Sao_Paulo")
     assert frame.empty and list(frame.columns) == list(contract.CALENDAR_COLUMNS)
+
+
+# --- relative to the moment of writing ----------------------------------------------------------
+
+
+def test_relative_fields_are_as_of_the_write_in_the_tenants_zone():
+    # 02:30 UTC on 2026-03-02 is still 1 March in São Paulo: "today" there is the 1st.
+    as_of = datetime(2026, 3, 2, 2, 30, tzinfo=UTC)
+    frame = build_chunk(4)
+    frame["conversation_created_at"] = ["2026-03-01 12:00:00", "2026-02-28 12:00:00", "2025-12-31 12:00:00", None]
+    frame["waiting_since"] = ["2026-03-02 02:00:00", None, "0999-01-01 00:00:00", "2026-03-02 02:29:59.5"]
+    rows = run(frame, timezone="America/Sao_Paulo", as_of=as_of).rows
+    assert rows["days_since_creation"].tolist()[:3] == [0, 1, 60]
+    assert rows["is_today"].tolist()[:3] == [True, False, False]
+    assert rows["is_yesterday"].tolist()[:3] == [False, True, False]
+    assert rows["is_this_month"].tolist()[:3] == [True, False, False]
+    assert rows["is_this_year"].tolist()[:3] == [True, True, False]
+    assert rows["is_this_week"].tolist()[:3] == [True, True, False]  # ISO week: Monday 23 Feb to Sunday 1 March
+    # No creation instant: no calendar, nothing relative to it.
+    assert rows.loc[3, ["days_since_creation", "is_today", "is_this_year"]].isna().all()
+    # Seconds waited, floored; a waiting_since too far back for an integer is NULL, not a failure.
+    assert rows["waiting_time_seconds"].tolist()[0] == 1800
+    assert pd.isna(rows["waiting_time_seconds"].iloc[1]) and pd.isna(rows["waiting_time_seconds"].iloc[2])
+    assert rows["waiting_time_seconds"].tolist()[3] == 0
+    assert not result_rejections(frame, as_of)
+
+
+def result_rejections(frame: pd.DataFrame, as_of: datetime) -> list[Rejection]:
+    return run(frame, timezone="America/Sao_Paulo", as_of=as_of).rejected
