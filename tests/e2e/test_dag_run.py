@@ -30,7 +30,7 @@ def test_dag_syncs_the_tenant_then_moves_only_changes_and_mirrors_the_watermark(
     expected = len(source_state(env, tenant))
     [run] = runs(env, tenant)
     assert (run["status"], run["load_type"], run["records_inserted"]) == ("success", "incremental", expected)
-    assert run["triggered_by"].startswith("airflow:manual:")
+    assert run["triggered_by_detail"].startswith("airflow:manual:") and run["triggered_by"] == "airflow:manual"
     assert (run["reconcile_status"], run["source_rows"], run["target_rows"]) == ("match", expected, expected)
     with env.analytics() as conn:
         mark = watermarks.read(conn, tenant)

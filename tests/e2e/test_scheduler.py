@@ -35,7 +35,7 @@ def dag_runs(airflow_env, dag_id: str) -> list[dict]:
 def control_rows(env, tenant_id: int) -> list[dict]:
     with env.analytics() as conn:
         cur = conn.cursor(row_factory=dict_row)
-        cur.execute("SELECT execution_id, status, load_type, triggered_by, started_at, finished_at, "
+        cur.execute("SELECT execution_id, status, load_type, triggered_by_detail, started_at, finished_at, "
                            "reconcile_status FROM etl_control WHERE tenant_id = %s ORDER BY started_at", (tenant_id,))
         return cur.fetchall()
 
@@ -106,7 +106,7 @@ def test_scheduled_manual_and_backfill_runs_under_the_real_scheduler(airflow_env
         assert backfill.returncode == 0, backfill.stdout[-2000:] + backfill.stderr[-2000:]
 
         def refused_backfill() -> bool:
-            return any(r["status"] == "refused" and r["triggered_by"].startswith("airflow:backfill:")
+            return any(r["status"] == "refused" and r["triggered_by_detail"].startswith("airflow:backfill:")
                        for r in control_rows(env, a))
 
         wait_for("a backfill run refused by the tenant lock", refused_backfill, timeout=240, interval=2)
@@ -166,10 +166,10 @@ def test_scheduled_manual_and_backfill_runs_under_the_real_scheduler(airflow_env
     rows = control_rows(env, a)
     synced = [r for r in rows if r["status"] == "success"]
     refused = [r for r in rows if r["status"] == "refused"]
-    assert refused and all(r["triggered_by"].startswith("airflow:backfill:") for r in refused)
+    assert refused and all(r["triggered_by_detail"].startswith("airflow:backfill:") for r in refused)
     # every backfill run that was refused synced later (retried), as a window
-    backfill_runs = {r["triggered_by"] for r in refused}
-    assert backfill_runs <= {r["triggered_by"] for r in synced if r["load_type"] == "window"}
+    backfill_runs = {r["triggered_by_detail"] for r in refused}
+    assert backfill_runs <= {r["triggered_by_detail"] for r in synced if r["load_type"] == "window"}
     # the lock kept the writers apart: no two syncs of tenant A ever overlapped
     ordered = sorted(synced, key=lambda r: r["started_at"])
     for before, after in itertools.pairwise(ordered):

@@ -119,8 +119,20 @@ def check_inbox_for_tenant(
             raise AdminError(f"inbox {inbox_id} belongs to account {source_inbox['account_id']}, not to account "
                              f"{tenant['account_id']} of {describe_tenant(tenant)}; use --force if that is intended")
         return [f"inbox {inbox_id} of account {source_inbox['account_id']} mapped to {describe_tenant(tenant)} "
-                f"(account {tenant['account_id']}) by --force"]
-    return []
+                f"(account {tenant['account_id']}) by --force"] + check_inbox_limit(inbox_id, tenant, force)
+    return check_inbox_limit(inbox_id, tenant, force)
+
+
+def check_inbox_limit(inbox_id: int, tenant: dict[str, Any], force: bool) -> list[str]:
+    """The plan's tenants.max_inboxes (-1 or NULL: unlimited), counted over the active inboxes."""
+    limit, active = tenant.get("max_inboxes"), tenant.get("inbox_ids") or []
+    if limit is None or limit < 0 or inbox_id in active or len(active) < limit:
+        return []
+    message = (f"{describe_tenant(tenant)} has {len(active)} active inbox(es) and its plan "
+               f"({tenant.get('plan') or 'no plan'}) allows {limit} (tenants.max_inboxes)")
+    if not force:
+        raise AdminError(f"{message}; raise max_inboxes or use --force")
+    return [f"{message}; mapped inbox {inbox_id} beyond it by --force"]
 
 
 def status_warning(tenant: dict[str, Any]) -> list[str]:

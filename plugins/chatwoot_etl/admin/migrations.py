@@ -289,8 +289,9 @@ def run(conn: psycopg.Connection, *, plan: bool = False, directory: Path = SCHEM
         raise MigrationError(
             f"migrate needs the database owner or a superuser (it creates tables, roles and policies): {exc}"
         ) from exc
-    for change in report.changes if report.applied else ():
-        log.info("event=migration_change change=%r", change.describe())
+    if report.applied:
+        log.info("event=migrated changes=%d created_tables=%s repairs=%d", len(report.changes),
+                 ",".join(report.created_tables) or "none", len(report.repairs))
     return report
 
 

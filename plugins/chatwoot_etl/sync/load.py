@@ -189,11 +189,17 @@ def write_chunk(conn: psycopg.Connection, rows: pd.DataFrame) -> LoadCounts:
         except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
             if len(part) == 1:
                 counts.failed += 1
-                counts.rejected.append({"row": part.iloc[0], "reason": f"rejected by the database: {exc.diag.message_primary}"})
+                counts.rejected.append({"row": part.iloc[0], "reason": _database_reason(exc)})
                 continue
             middle = len(part) // 2
             pending.extend([part.iloc[middle:], part.iloc[:middle]])
     return counts
+
+
+def _database_reason(exc: psycopg.Error) -> str:
+    """The database's reason for refusing one row, with the column COPY names in its context."""
+    where = (exc.diag.context or "").split("\n")[0]
+    return f"rejected by the database: {exc.diag.message_primary}" + (f" ({where})" if where else "")
 
 
 def quarantine(

@@ -75,12 +75,18 @@ def mark_abandoned(conn: psycopg.Connection, tenant_id: int, execution_id: str) 
     return [str(row[0]) for row in rows]
 
 
+def trigger_kind(triggered_by: str) -> str:
+    """What the owner's etl_control.triggered_by (varchar(50)) holds: 'airflow:manual', not the run id."""
+    return ":".join(triggered_by.split(":")[:2])[:50]
+
+
 def start(conn: psycopg.Connection, *, tenant_id: int, execution_id: str, load_type: str, triggered_by: str,
           watermark_start: datetime | None) -> None:
     conn.execute(
         sql_text("etl/start_run.sql"),
         {"tenant_id": tenant_id, "execution_id": execution_id, "load_type": load_type,
-         "is_full_load": load_type == "full", "triggered_by": triggered_by, "watermark_start": watermark_start,
+         "is_full_load": load_type == "full", "triggered_by": trigger_kind(triggered_by), "detail": triggered_by,
+         "watermark_start": watermark_start,
          "etl_version": __version__},
     )
 

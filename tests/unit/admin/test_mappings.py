@@ -167,3 +167,21 @@ def test_drift_finds_each_kind():
 def test_inactive_vanished_mapping_is_not_drift():
     report = mappings.compute_drift([_tenant(1, 10, 1)], [_map(1, 1), _map(9, 1, active=False)], [_inbox(1, 10)])
     assert report["vanished_inboxes"] == []
+
+
+@pytest.mark.parametrize(
+    "limit, active, inbox, refused",
+    [(10, list(range(1, 10)), 50, False),   # the 10th inbox of 10 allowed
+     (10, list(range(1, 11)), 50, True),    # the 11th
+     (10, list(range(1, 11)), 5, False),    # one it already has: nothing is added
+     (-1, list(range(1, 50)), 50, False),   # unlimited
+     (None, list(range(1, 50)), 50, False)],
+)
+def test_the_plans_inbox_limit(limit, active, inbox, refused):
+    tenant = {**TENANT, "plan": "basic", "max_inboxes": limit, "inbox_ids": active}
+    if refused:
+        with pytest.raises(AdminError, match=r"allows 10 \(tenants.max_inboxes\); raise max_inboxes or use --force"):
+            mappings.check_inbox_limit(inbox, tenant, force=False)
+        assert "beyond it by --force" in mappings.check_inbox_limit(inbox, tenant, force=True)[0]
+    else:
+        assert mappings.check_inbox_limit(inbox, tenant, force=False) == []

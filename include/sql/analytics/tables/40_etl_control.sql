@@ -10,7 +10,7 @@ CREATE TABLE etl_control (
     load_type          varchar(20),                -- full / incremental / window
     is_full_load       boolean      DEFAULT false,
     status             varchar(20),                -- running / success / failed / refused
-    triggered_by       varchar(50),
+    triggered_by       varchar(50),                -- cli, airflow:scheduled, airflow:manual, airflow:backfill
     watermark_start    timestamp,
     watermark_end      timestamp,
     records_extracted  integer,
@@ -23,6 +23,7 @@ CREATE TABLE etl_control (
     target_table       varchar(100),
     etl_version        varchar(20),
     -- the ETL's additions
+    triggered_by_detail text,                      -- the whole trigger, e.g. airflow:manual:<dag run id>
     records_unchanged  integer      NOT NULL DEFAULT 0,
     records_deleted    integer      NOT NULL DEFAULT 0,
     chunks_committed   integer      NOT NULL DEFAULT 0,
