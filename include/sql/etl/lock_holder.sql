@@ -3,7 +3,7 @@ SELECT a.pid,
        a.application_name,
        a.backend_start,
        r.execution_id,
-       r.started_at
+       r.started_at AT TIME ZONE 'UTC' AS started_at  -- naive UTC in etl_control
 FROM pg_locks AS l
 JOIN pg_stat_activity AS a ON a.pid = l.pid
 LEFT JOIN LATERAL (

@@ -6,7 +6,7 @@ SELECT t.id AS tenant,
        w.updated_at AS watermark,
        r.load_type AS last_run,
        r.status AS result,
-       r.started_at,
+       r.started_at AT TIME ZONE 'UTC' AS started_at,  -- naive UTC in etl_control
        r.records_extracted AS extracted,
        r.records_inserted AS inserted,
        r.records_updated AS updated,

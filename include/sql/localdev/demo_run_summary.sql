@@ -5,6 +5,6 @@ SELECT DISTINCT ON (c.tenant_id)
 FROM etl_control AS c
 LEFT JOIN etl_watermarks AS w ON w.tenant_id = c.tenant_id
 WHERE c.tenant_id = ANY(%(tenant_ids)s)
-  AND c.started_at >= %(since)s
+  AND c.started_at >= (%(since)s AT TIME ZONE 'UTC')  -- naive UTC in etl_control
   AND c.status <> 'refused'
 ORDER BY c.tenant_id, c.started_at DESC;
