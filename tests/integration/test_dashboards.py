@@ -8,6 +8,7 @@ database's TimeZone (America/Sao_Paulo). The queries below have the shape of the
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 import psycopg
@@ -19,7 +20,7 @@ from chatwoot_etl import contract
 from chatwoot_etl.admin import migrations
 from chatwoot_etl.sync import engine
 from chatwoot_etl.sync.window import SyncOptions
-from tests.fixtures.pipeline import assert_target_equals_source
+from tests.fixtures.pipeline import Env, assert_target_equals_source
 
 pytestmark = pytest.mark.integration
 
@@ -241,3 +242,31 @@ def test_migrate_after_the_sync_is_a_no_op(owner_env):
     _sync_all(owner_env)
     with psycopg.connect(owner_env.analytics_uri) as conn:
         assert migrations.run(conn).up_to_date
+
+
+def test_a_new_user_adopts_the_owners_database_through_the_cli(owner_analytics_uri, source_db, airflow_metadata_uri):
+    """The first day on production, as an operator would do it: plan, migrate, adopt AllpFit, add a
+    second client, map its inboxes, sync everything."""
+    env = Env(owner_analytics_uri, source_db.admin_uri, source_db.reader_uri, [])
+
+    def cli(*args: str) -> str:
+        done = env.run_cli(*args, AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=airflow_metadata_uri)
+        assert done.returncode == 0, f"{args}: {done.stderr[-2000:]}"
+        return done.stdout
+
+    plan = cli("migrate", "--plan")
+    assert "migrate --plan: what migrate would change" in plan and "+ table etl_watermarks: created (" in plan
+    assert "+ policy inbox_tenant_mapping.inbox_tenant_mapping_etl_read" in plan
+    cli("migrate")
+    assert "nothing to change: the database is up to date" in cli("migrate")
+    adopted = json.loads(cli("tenants", "adopt", "--account-id", "1", "--json"))
+    assert (adopted["id"], adopted["slug"], adopted["plan"]) == (ALLPFIT, "allpfit", "pro")
+    added = json.loads(cli("tenants", "add", "--name", "Clínica Sorriso", "--slug", "clinica-sorriso",
+                           "--account-id", "2", "--json"))
+    assert added["adopted"] is False and added["plan"] == "basic"
+    cli("inboxes", "discover", "--tenant", "clinica-sorriso", "--apply")
+    listed = {t["slug"]: t for t in json.loads(cli("tenants", "list", "--json"))}
+    assert listed["clinica-sorriso"]["inbox_ids"] == [3, 4] and listed["allpfit"]["inbox_ids"] == [1, 2]
+    cli("sync", "--all")
+    for tenant in (ALLPFIT, added["id"]):
+        assert_target_equals_source(env, tenant)

@@ -42,6 +42,7 @@ ROLES = ("authenticated_users", "admin_users", "etl_service")
 _MIGRATION_LOCK = (0x6377_6574, 0x6D69_6772)
 _INDEX_HEAD = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON (?:ONLY )?\S+ ")
 _SERIAL_DEFAULT = re.compile(r"^nextval\('")
+_PLURAL = {"column": "columns", "index": "indexes", "constraint": "constraints"}
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class MigrationReport:
             elif not (change.kind == "table" and change.name in created):
                 lines.append(change.describe())
         summaries = [
-            f"+ table {name}: created ({', '.join(f'{n} {kind}s' for kind, n in sorted(parts[name].items()))})"
+            f"+ table {name}: created ({', '.join(f'{n} {_PLURAL[kind]}' for kind, n in sorted(parts[name].items()))})"
             for name in self.created_tables
         ]
         return summaries + lines + [f"* {repair}" for repair in self.repairs]
