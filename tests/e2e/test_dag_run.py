@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from psycopg.rows import dict_row
 
@@ -34,7 +36,7 @@ def test_dag_syncs_the_tenant_then_moves_only_changes_and_mirrors_the_watermark(
     assert (run["reconcile_status"], run["source_rows"], run["target_rows"]) == ("match", expected, expected)
     with env.analytics() as conn:
         mark = watermarks.read(conn, tenant)
-    assert mark is not None and mark.updated_at == run["watermark_end"]
+    assert mark is not None and mark.updated_at == run["watermark_end"].replace(tzinfo=UTC)  # naive UTC there
     assert watermarks.Watermark.from_json(variable_value(watermarks.variable_key(tenant))) == mark
 
     with env.source() as conn:
@@ -48,7 +50,7 @@ def test_dag_syncs_the_tenant_then_moves_only_changes_and_mirrors_the_watermark(
     assert_target_equals_source(env, tenant)
     with env.analytics() as conn:
         mark = watermarks.read(conn, tenant)
-    assert mark.updated_at == latest["watermark_end"]
+    assert mark.updated_at == latest["watermark_end"].replace(tzinfo=UTC)
     assert watermarks.Watermark.from_json(variable_value(watermarks.variable_key(tenant))) == mark
 
 

@@ -35,8 +35,9 @@ def dag_runs(airflow_env, dag_id: str) -> list[dict]:
 def control_rows(env, tenant_id: int) -> list[dict]:
     with env.analytics() as conn:
         cur = conn.cursor(row_factory=dict_row)
-        cur.execute("SELECT execution_id, status, load_type, triggered_by_detail, started_at, finished_at, "
-                           "reconcile_status FROM etl_control WHERE tenant_id = %s ORDER BY started_at", (tenant_id,))
+        cur.execute("SELECT execution_id, status, load_type, triggered_by_detail, "  # instants: naive UTC there
+                    "started_at AT TIME ZONE 'UTC' AS started_at, finished_at AT TIME ZONE 'UTC' AS finished_at, "
+                    "reconcile_status FROM etl_control WHERE tenant_id = %s ORDER BY started_at", (tenant_id,))
         return cur.fetchall()
 
 

@@ -106,7 +106,7 @@ def check_inbox_for_tenant(
     an inbox of another Chatwoot account can, with force.
     """
     if tenant["id"] == ADMIN_TENANT_ID:
-        raise AdminError("tenant 0 is the platform admin tenant: it sees every row and owns no inbox")
+        raise AdminError("tenant 0 is the platform admin tenant: its users are the administrators and it owns no inbox")
     if source_inbox is None:
         raise AdminError(f"unknown inbox {inbox_id}: the source has no inbox with that id")
     if tenant["account_id"] is None:
