@@ -270,3 +270,18 @@ def test_a_new_user_adopts_the_owners_database_through_the_cli(owner_analytics_u
     cli("sync", "--all")
     for tenant in (ALLPFIT, added["id"]):
         assert_target_equals_source(env, tenant)
+
+
+@pytest.mark.parametrize("status, synced", [("suspended", False), ("cancelled", False), ("trial", True), (None, True)])
+def test_the_owners_tenant_status_decides_whether_it_syncs(owner_env, status, synced):
+    from chatwoot_etl.errors import ConfigurationError
+    from chatwoot_etl.sync import runs
+
+    with owner_env.analytics() as conn:
+        conn.execute("UPDATE tenants SET status = %s WHERE id = %s", (status, ALLPFIT))
+        assert (ALLPFIT in runs.syncable_tenants(conn)) is synced
+    if synced:  # NULL is the column's default: active
+        assert engine.sync_tenant(ALLPFIT).status == "success"
+    else:
+        with pytest.raises(ConfigurationError, match=f"tenant 1 \\(allpfit\\) is {status} in tenants.status"):
+            engine.sync_tenant(ALLPFIT)
