@@ -377,7 +377,7 @@ def relative_fields(
 
     waited = (pd.Timestamp(as_of).tz_convert("UTC") - waiting_since_utc).dt.total_seconds()
     low, high = _INT_RANGES["integer"]
-    waited = waited.where((waited >= low) & (waited <= high)).apply(lambda v: v if v != v else math.floor(v))
+    waited = np.floor(waited.where((waited >= low) & (waited <= high)))
     out = pd.DataFrame(
         {
             "waiting_time_seconds": waited.astype("Int64"),
