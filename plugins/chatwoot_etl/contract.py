@@ -6,8 +6,9 @@ the transform, the staging table and the upsert all read from here.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from chatwoot_etl import pgtypes
 
 SOURCE_VIEW = "vw_conversations_analytics_final"
 
@@ -236,12 +237,11 @@ TARGET_COLUMNS: dict[str, str] = {
     **LEAD_COLUMNS,
 }
 
-_VARCHAR = re.compile(r"^character varying\((\d+)\)$")
 # Source text columns whose target type is bounded; longer values are cut (and counted).
 TEXT_LIMITS: dict[str, int] = {
-    name: int(match[1])
+    name: target.args[0]
     for name, kind in SOURCE_COLUMNS.items()
-    if kind == "text" and (match := _VARCHAR.match(TARGET_COLUMNS[name]))
+    if kind == "text" and (target := pgtypes.parse(TARGET_COLUMNS[name])).base == "character varying" and target.args
 }
 
 

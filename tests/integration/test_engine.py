@@ -580,3 +580,19 @@ def test_a_mirror_left_behind_by_a_failed_publish_is_repaired_not_taken_for_a_re
     assert details["variable_refused"]["reason"] == "stale" and "rewind" not in details
     assert extracted < 0.2 * len(source_state(env, tenant))  # no re-read from the old position
     assert variable() == {"updated_at": moment.isoformat(), "conversation_id": conversation}
+
+
+def test_relative_to_now_fields_alone_never_rewrite_a_row(env):
+    """A day later is_today / days_since_creation differ from what is stored: that is no change."""
+    tenant = env.tenant_ids[0]
+    assert sync(tenant).status == "success"
+    with env.analytics() as conn:
+        conn.execute("UPDATE conversations_analytics SET days_since_creation = days_since_creation - 1, "
+                     "is_today = NOT coalesce(is_today, false), waiting_time_seconds = 0 WHERE tenant_id = %s", (tenant,))
+        stamps = dict(conn.execute("SELECT conversation_id, etl_updated_at FROM conversations_analytics "
+                                   "WHERE tenant_id = %s", (tenant,)).fetchall())
+    again = sync(tenant, mode="full_refresh")
+    assert again.status == "success" and (again.inserted, again.updated) == (0, 0) and again.unchanged > 0
+    with env.analytics() as conn:
+        assert dict(conn.execute("SELECT conversation_id, etl_updated_at FROM conversations_analytics "
+                                 "WHERE tenant_id = %s", (tenant,)).fetchall()) == stamps
