@@ -250,8 +250,9 @@ class ContractDiff:
     """How a source relation differs from SOURCE_COLUMNS."""
 
     missing: tuple[str, ...]
-    retyped: tuple[tuple[str, str, str], ...]  # (column, expected, found)
+    retyped: tuple[tuple[str, str, str], ...]  # (column, expected, found): values the load cannot take
     extra: tuple[str, ...]
+    compatible: tuple[tuple[str, str, str], ...] = ()  # spelled differently, read the same
 
     @property
     def breaking(self) -> bool:
@@ -259,32 +260,34 @@ class ContractDiff:
 
     def describe(self) -> str:
         lines = [f"  - missing column {name} ({SOURCE_COLUMNS[name]})" for name in self.missing]
-        lines += [f"  ~ column {name}: expected {want}, found {got}" for name, want, got in self.retyped]
+        lines += [f"  ~ column {name}: expected {want}, found {got} ({_why_incompatible(name, got)})"
+                  for name, want, got in self.retyped]
         lines += [f"  + extra column {name} (ignored)" for name in self.extra]
         return "\n".join(lines) if lines else "  (no differences)"
 
 
-# Types a view may legitimately spell differently without changing what the load reads.
-_EQUIVALENT_TYPES = {
-    "character varying": "text",
-    "character": "text",
-    "name": "text",
-}
+def compatible(column: str, found: str) -> bool:
+    """Does a source column of type `found` carry values the load reads as SOURCE_COLUMNS[column]?
+
+    Yes when the contract's type holds them (a precision, varchar for text, a narrower integer) or
+    the target column does (an integer widened to bigint still fits an owner's bigint column).
+    """
+    expected = SOURCE_COLUMNS[column]
+    return pgtypes.holds(expected, found) or pgtypes.holds(TARGET_COLUMNS[column], found)
 
 
-def _normalise_type(pg_type: str) -> str:
-    base = pg_type.split("(")[0].strip()
-    return _EQUIVALENT_TYPES.get(base, base)
+def _why_incompatible(column: str, found: str) -> str:
+    return (f"neither the contract's {SOURCE_COLUMNS[column]} nor the target's {TARGET_COLUMNS[column]} "
+            f"holds every {found} value")
 
 
 def compare(found: dict[str, str]) -> ContractDiff:
-    """Compare a relation's {column: format_type} with the contract."""
+    """Compare a relation's {column: format_type} with the contract: types, not spellings or order."""
     missing = tuple(name for name in SOURCE_COLUMNS if name not in found)
-    retyped = tuple(
-        (name, want, found[name])
-        for name, want in SOURCE_COLUMNS.items()
-        if name in found and _normalise_type(found[name]) != _normalise_type(want)
-    )
+    present = [(name, want, found[name]) for name, want in SOURCE_COLUMNS.items() if name in found]
+    retyped = tuple(item for item in present if not compatible(item[0], item[2]))
+    accepted = tuple(item for item in present
+                     if item not in retyped and pgtypes.parse(item[1]) != pgtypes.parse(item[2]))
     known = SOURCE_COLUMNS.keys() | IGNORED_SOURCE_COLUMNS.keys()
     extra = tuple(sorted(name for name in found if name not in known))
-    return ContractDiff(missing=missing, retyped=retyped, extra=extra)
+    return ContractDiff(missing=missing, retyped=retyped, extra=extra, compatible=accepted)

@@ -1,7 +1,9 @@
 """PostgreSQL column types as format_type() spells them, and whether one can hold another's values.
 
 Used where the ETL meets a schema it does not own: an existing analytics table adopted by
-``migrate`` must hold every value the ETL writes. Pure functions, no database.
+``migrate`` must hold every value the ETL writes, and a source view's columns must carry values
+the load can read (a precision or a ``varchar`` where ``text`` was expected is not drift).
+Pure functions, no database.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import re
 from dataclasses import dataclass
 
 _INTEGER_WIDTHS = {"smallint": 2, "integer": 4, "bigint": 8}
+_INTEGER_DIGITS = {"smallint": 5, "integer": 10, "bigint": 19}
 _TEXT = {"text", "character varying"}
+_FIXED_TEXT = {"character", "name"}  # text values too: an unbounded text column holds them
 _PARAMETERS = re.compile(r"^(?P<base>[a-z ]+?)\s*(?:\((?P<args>[\d, ]+)\))?(?P<rest>(?: with(?:out)? time zone)?)$")
 
 
@@ -52,14 +56,21 @@ def holds(column: str, values: str) -> bool:
     """Can a column of type `column` store every value of type `values` unchanged?
 
     Accepted: the same type; a wider integer; text or a longer varchar for a varchar; numeric with
-    at least the integer digits and the scale; timestamps with at least the fractional digits.
-    A time-zone-aware column never holds naive values (nor the reverse): the meaning differs.
+    at least the integer digits and the scale (integers included); timestamps with at least the
+    fractional digits; jsonb for json. A time-zone-aware column never holds naive values (nor the
+    reverse): the meaning differs.
     """
     have, want = parse(column), parse(values)
     if have == want:
         return True
     if have.base in _INTEGER_WIDTHS and want.base in _INTEGER_WIDTHS:
         return _INTEGER_WIDTHS[have.base] >= _INTEGER_WIDTHS[want.base]
+    if want.base in _FIXED_TEXT:
+        return have.base == "text" or (have.base == "character varying" and not have.args)
+    if have.base == "numeric" and want.base in _INTEGER_DIGITS:
+        return not have.args or have.args[0] - (have.args[1] if len(have.args) > 1 else 0) >= _INTEGER_DIGITS[want.base]
+    if have.base == "jsonb" and want.base == "json":
+        return True
     if have.base in _TEXT and want.base in _TEXT:
         if have.base == "text" or not have.args:
             return True

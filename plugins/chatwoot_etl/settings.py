@@ -125,12 +125,21 @@ BACKFILL_LOCK_WAIT_SECONDS = Setting("backfill_lock_wait_seconds", 300.0, _numbe
 # The deployed view aggregates whole tables per conversation. Right after a burst of updates the
 # planner's statistics do not know the newest updated_at values, estimates one row, and puts those
 # aggregates inside a nested loop: measured 20.6 s instead of 0.09 s for 300 changed rows on
-# PostgreSQL 18, hence enable_nestloop=off by default. With the indexable view
-# (include/sql/chatwoot/02_view_indexable.sql) nested loops ARE the plan: set it empty there.
+# PostgreSQL 18, hence enable_nestloop=off by default. A disabled plan node adds a huge constant
+# to the plan's cost, which then passes jit_above_cost: on a server built with JIT (PostgreSQL 15
+# here) compiling the 171-column view costs ~4 s per statement for a 25 ms read, hence jit=off.
 SOURCE_SESSION = Setting(
-    "source_session", {"enable_nestloop": "off"}, parse_session,
+    "source_session", {"enable_nestloop": "off", "jit": "off"}, parse_session,
     "session parameters of the source reads, 'name=value,...'; empty: the server's defaults",
     empty_is_unset=False)
+
+# Where a sync reads its changed conversations (chatwoot_etl.sync.strategy): "auto" reads the
+# base tables through an index-friendly query when the source role may and a check on a sample
+# found it equal to the view, else the view; "view" always reads the view.
+SOURCE_STRATEGY = Setting("source_strategy", "auto", _choice("auto", "view"),
+                          "auto: base tables when readable and proven equal to the view; view: always the view")
+SOURCE_CHECK_HOURS = Setting("source_check_hours", 24.0, _number(0),
+                             "how long an equality check of the base-table query against the view is trusted")
 
 # The DAGs.
 RETRIES = Setting("retries", 3, _count, "retries of a task failing with a transient error")

@@ -111,7 +111,9 @@ def stored(env, tenant_id: int, inbox_id: int) -> set[int]:
 
 def test_source_inspect_table_json_and_markdown(env, tmp_path):
     table = ok(run(env, "source", "inspect")).stdout
-    assert "contract of vw_conversations_analytics_final: OK - 0 missing, 0 retyped, 0 extra" in table
+    assert "contract of vw_conversations_analytics_final: OK - 0 missing, 0 retyped, 16 compatible" in table
+    assert "53 extra" in table and "timestamp(6) without time zone" in table
+    assert "a sync reads: base_tables - base tables readable and equal to the view on" in table
     assert "per inbox:" in table and "NULLs in the columns the dashboards use:" in table and "round trip" in table
 
     report = ok_json(env, "source", "inspect")

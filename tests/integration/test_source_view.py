@@ -16,7 +16,22 @@ from chatwoot_etl.localdev import seed
 pytestmark = pytest.mark.integration
 
 VIEW = contract.SOURCE_VIEW
-MESSAGE_KEYS = {"message_id", "text", "sender", "sender_id", "sent_at", "message_type", "private"}
+MESSAGE_KEYS = {"message_id", "text", "sender", "sender_id", "sent_at", "message_type", "content_type", "status",
+                "private", "sentiment", "source_id"}
+# Columns of the deployed view that carry Chatwoot's own types through, uncast.
+CHATWOOT_TYPES = {
+    "conversation_created_at": "timestamp without time zone",
+    "conversation_updated_at": "timestamp without time zone",
+    "waiting_since": "timestamp(6) without time zone",
+    "csat_created_at": "timestamp(6) without time zone",
+    "contact_name": "character varying",
+    "inbox_timezone": "character varying",
+    "priority_label": "text",
+    "t_messages": "bigint",
+    "first_response_time_minutes": "numeric",
+    "message_compiled": "jsonb",
+    "avg_sentiment_score": "text",
+}
 SENDERS = {"Contact", "User", "AgentBot", "Captain::Assistant", None}
 
 
@@ -28,22 +43,25 @@ def _scalar(conn: psycopg.Connection, query: str, params=None):
     return conn.execute(query, params).fetchone()[0]
 
 
-def test_view_exposes_exactly_the_contract_columns_and_types(empty_source_db):
+def test_view_has_the_deployed_171_columns_with_chatwoots_types(empty_source_db):
     with _connect(empty_source_db.admin_uri) as conn:
-        found = dict(
-            conn.execute(
-                """
-                SELECT a.attname, format_type(a.atttypid, a.atttypmod)
-                FROM pg_attribute a
-                WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped
-                ORDER BY a.attnum
-                """,
-                (VIEW,),
-            ).fetchall()
-        )
-    assert found == {**contract.SOURCE_COLUMNS, **contract.IGNORED_SOURCE_COLUMNS}
+        rows = conn.execute(
+            """
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod)
+            FROM pg_attribute a
+            WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum
+            """,
+            (VIEW,),
+        ).fetchall()
+    found = dict(rows)
+    assert len(rows) == 171
+    assert {**contract.SOURCE_COLUMNS, **contract.IGNORED_SOURCE_COLUMNS}.keys() <= found.keys()
+    assert {name: found[name] for name in CHATWOOT_TYPES} == CHATWOOT_TYPES
     diff = contract.compare(found)
-    assert not diff.missing and not diff.retyped and not diff.extra
+    assert not diff.breaking, diff.describe()
+    assert len(diff.extra) == 171 - 118
+    assert ("waiting_since", "timestamp without time zone", "timestamp(6) without time zone") in diff.compatible
 
 
 def test_apply_schema_is_idempotent(source_db):
@@ -87,18 +105,12 @@ def test_activity_messages_count_in_t_messages(source_db):
             WHERE v.t_messages <> (SELECT count(*) FROM messages m WHERE m.conversation_id = v.conversation_id)
             """,
         )
-        with_activity = _scalar(
-            conn,
-            f"""
-            SELECT count(*) FROM {VIEW} v
-            WHERE v.t_messages = v.total_messages_public + v.total_messages_private
-                  + (SELECT count(*) FROM messages m
-                     WHERE m.conversation_id = v.conversation_id AND m.message_type = 2 AND NOT m.private)
-              AND v.t_messages > v.total_messages_public + v.total_messages_private
-            """,
-        )
+        split = _scalar(conn, f"SELECT count(*) FROM {VIEW} WHERE t_messages <> total_messages_public + total_messages_private")
+        ends_with_activity = _scalar(
+            conn, f"SELECT count(*) FROM {VIEW} WHERE last_message_sender_type IS NULL AND t_messages > 0")
     assert mismatched == 0
-    assert with_activity > 0
+    assert split == 0                 # activity messages are "public" in the deployed view
+    assert ends_with_activity > 0     # "Conversa foi marcada como resolvida ...": the system's last word
 
 
 def test_calendar_columns_are_computed_in_utc(source_db):
@@ -106,13 +118,15 @@ def test_calendar_columns_are_computed_in_utc(source_db):
         rows = conn.execute(
             f"""
             SELECT conversation_created_at, conversation_date, conversation_hour, conversation_day_of_week,
-                   conversation_year_month, is_weekend
+                   conversation_year_month, is_weekend, conversation_day_name, conversation_date_formatted
             FROM {VIEW}
             """
         ).fetchall()
     assert rows
-    for created, day, hour, dow, year_month, weekend in rows:
+    for created, day, hour, dow, year_month, weekend, day_name, formatted in rows:
         assert day == created.date()
+        assert day_name == ("Domingo", "Segunda", "Terça", "Quarta", "Quinta", "Sexta", "Sábado")[dow]
+        assert formatted == created.strftime("%Y-%m-%d")
         assert hour == created.hour
         assert dow == created.isoweekday() % 7  # Sunday = 0
         assert year_month == created.strftime("%Y-%m")
@@ -128,7 +142,12 @@ def test_message_compiled_has_every_message_in_order(source_db):
         ).fetchall()
     kinds_seen: set[tuple[int, bool]] = set()
     senders_seen: set[str | None] = set()
+    without_messages = 0
     for _, compiled, total, first_at, last_at in rows:
+        if compiled is None:  # a conversation without messages: NULL, not [], and NULL counts
+            assert total is None and first_at is None and last_at is None
+            without_messages += 1
+            continue
         assert isinstance(compiled, list)
         assert len(compiled) == total
         keys = [(datetime.fromisoformat(m["sent_at"]), m["message_id"]) for m in compiled]
@@ -147,6 +166,7 @@ def test_message_compiled_has_every_message_in_order(source_db):
             assert keys[0][0] == first_at and keys[-1][0] == last_at
     assert {(0, False), (1, False), (1, True), (2, False)} <= kinds_seen
     assert senders_seen == SENDERS
+    assert 0 < without_messages < 0.05 * len(rows)
 
 
 def test_flags_follow_their_definitions(source_db):
@@ -157,15 +177,20 @@ def test_flags_follow_their_definitions(source_db):
             SELECT count(*) FROM {VIEW}
             WHERE is_short_conversation IS DISTINCT FROM (total_messages_public <= 5)
                OR is_long_conversation IS DISTINCT FROM (total_messages_public > 20)
-               OR has_human_intervention IS DISTINCT FROM EXISTS (
-                      SELECT 1 FROM messages m WHERE m.conversation_id = {VIEW}.conversation_id
-                                                 AND m.sender_type = 'User')
-               OR is_bot_resolved IS DISTINCT FROM (status = 1 AND NOT has_human_intervention)
-               OR (csat_rating = 5 AND csat_nps_category <> 'promoter')
-               OR (csat_rating = 4 AND csat_nps_category <> 'passive')
-               OR (csat_rating <= 3 AND csat_nps_category <> 'detractor')
+               OR has_human_intervention IS DISTINCT FROM (user_messages_count > 0)
+               OR is_bot_resolved IS DISTINCT FROM (status IN (1, 4) AND user_messages_count = 0)
+               OR is_open IS DISTINCT FROM (status IN (0, 2))
+               OR is_resolved IS DISTINCT FROM (status IN (1, 4))
+               OR priority_label IS DISTINCT FROM (CASE priority WHEN 1 THEN 'Low' WHEN 2 THEN 'Medium'
+                                                   WHEN 3 THEN 'High' WHEN 4 THEN 'Urgent' ELSE 'None' END)
+               OR priority_score IS DISTINCT FROM COALESCE(priority, 0)
+               OR (csat_rating = 5 AND csat_nps_category <> 'Promotor')
+               OR (csat_rating = 4 AND csat_nps_category <> 'Neutro')
+               OR (csat_rating <= 3 AND csat_nps_category <> 'Detrator')
+               OR (csat_rating >= 4 AND csat_sentiment_category <> 'Positivo')
+               OR (csat_response_id IS NULL AND has_written_feedback IS NOT NULL)
                OR (first_response_time_seconds < 300) IS DISTINCT FROM is_fast_response
-                  AND first_response_time_seconds IS NOT NULL
+               OR (first_reply_created_at IS NULL AND is_fast_response IS NOT NULL)
             """,
         )
         flags = conn.execute(
@@ -173,13 +198,14 @@ def test_flags_follow_their_definitions(source_db):
             SELECT bool_or(is_long_conversation), bool_or(is_short_conversation), bool_or(is_bot_resolved),
                    bool_or(has_human_intervention), bool_or(is_fast_response), bool_or(is_slow_response),
                    bool_or(contact_email IS NOT NULL), avg((contact_email IS NULL)::int),
-                   avg((campaign_id IS NULL)::int)
+                   avg((campaign_id IS NULL)::int), avg((priority_label = 'None')::int)
             FROM {VIEW}
             """
         ).fetchone()
     assert wrong == 0
     assert all(flags[:7])
     assert flags[7] > 0.8 and flags[8] > 0.9  # mostly NULL, as in production
+    assert flags[9] > 0.5                     # the text 'None': most conversations have no priority
 
 
 def test_generator_is_deterministic_for_a_seed(source_db, empty_source_db):

@@ -1,8 +1,8 @@
 """The two definitions of vw_conversations_analytics_final: same rows, different plans.
 
-include/sql/chatwoot/02_view.sql is the deployed view (GROUP BY subqueries over all messages);
-02_view_indexable.sql computes the same per-conversation aggregates in LATERAL subqueries, so a
-window on conversations reads only those conversations' messages, through indexes.
+include/sql/chatwoot/02_view.sql is the deployed modular view (whole-table GROUP BY message
+views); 02_view_indexable.sql, applied on top, computes the same per-conversation aggregates in
+LATERAL subqueries, so a window on conversations reads only those conversations' messages.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def _connect(uri: str) -> psycopg.Connection:
 
 
 def _add_edge_cases(conn: psycopg.Connection) -> dict[str, int]:
-    """A conversation without messages, one with only private notes / activity, one all private."""
+    """A conversation without messages, and one with private notes only."""
     donor = conn.execute("SELECT id, account_id, inbox_id, contact_id FROM conversations ORDER BY id LIMIT 1").fetchone()
     empty = conn.execute(
         """
@@ -39,9 +39,9 @@ def _add_edge_cases(conn: psycopg.Connection) -> dict[str, int]:
     ).fetchone()[0]
     only_hidden = conn.execute(
         "SELECT conversation_id FROM messages GROUP BY conversation_id "
-        "HAVING bool_or(private) AND bool_or(message_type = 2) ORDER BY conversation_id LIMIT 1"
+        "HAVING bool_or(private) ORDER BY conversation_id LIMIT 1"
     ).fetchone()[0]
-    conn.execute("DELETE FROM messages WHERE conversation_id = %s AND NOT private AND message_type <> 2", (only_hidden,))
+    conn.execute("DELETE FROM messages WHERE conversation_id = %s AND NOT private", (only_hidden,))
     return {"empty": empty, "only_hidden": only_hidden}
 
 
@@ -74,7 +74,7 @@ def test_both_definitions_expose_the_same_columns_and_types(empty_source_db):
         seed.apply_schema(conn, view="indexable")
         indexable = conn.execute(query, (VIEW,)).fetchall()
     assert indexable == deployed
-    assert dict(indexable) == {**contract.SOURCE_COLUMNS, **contract.IGNORED_SOURCE_COLUMNS}
+    assert len(indexable) == 171 and not contract.compare(dict(indexable)).breaking
 
 
 def test_both_definitions_return_identical_rows_quirks_included(source_db):
@@ -94,7 +94,7 @@ def test_both_definitions_return_identical_rows_quirks_included(source_db):
     assert only_deployed == 0 and only_indexable == 0
     assert rows > conversations  # the duplicate-CSAT quirk is part of what was compared
     assert duplicated > 0
-    assert empty == ([], 0, 0, None, 0, None, None)
+    assert empty == (None, None, None, None, None, None, None)  # no messages: NULLs, as deployed
     assert hidden == (True, 0, None, None)
 
 

@@ -35,6 +35,15 @@ from chatwoot_etl import pgtypes
         ("integer[]", "integer[]", True),
         ("text", "integer", False),
         ("boolean", "boolean", True),
+        ("jsonb", "json", True),                  # json text is valid jsonb
+        ("numeric", "bigint", True),              # integers are exact numerics
+        ("numeric(12,2)", "integer", True),
+        ("numeric(10,2)", "integer", False),      # 8 integer digits cannot hold 2^31
+        ("text", "character(2)", True),
+        ("text", "name", True),
+        ("character varying(64)", "name", False),
+        ("integer", "numeric", False),
+        ("uuid", "text", False),
     ],
 )
 def test_holds(column, values, held):

@@ -50,7 +50,7 @@ def test_a_change_takes_effect_at_the_next_read(monkeypatch):
 def test_empty_means_the_default_except_for_the_source_session(monkeypatch):
     monkeypatch.setenv("CHATWOOT_ETL_DEFAULT_SCHEDULE", "  ")
     assert settings.DEFAULT_SCHEDULE.get() == "*/15 * * * *"
-    assert settings.SOURCE_SESSION.get() == {"enable_nestloop": "off"}
+    assert settings.SOURCE_SESSION.get() == {"enable_nestloop": "off", "jit": "off"}
     monkeypatch.setenv("CHATWOOT_ETL_SOURCE_SESSION", "")
     assert settings.SOURCE_SESSION.get() == {}  # the server's own defaults
     monkeypatch.setenv("CHATWOOT_ETL_SOURCE_SESSION", "enable_nestloop=on, work_mem=64MB")

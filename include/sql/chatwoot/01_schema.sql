@@ -1,6 +1,10 @@
 -- Chatwoot-shaped base tables: the columns, types and integer enums of Chatwoot's
--- db/schema.rb that the analytics view reads (plus a few neighbours for realism).
--- Timestamps are `timestamp without time zone` holding UTC, as Rails writes them.
+-- db/schema.rb (Schema[7.1], version 2025_08_16) that the deployed analytics views read, plus a
+-- few neighbours for realism. Timestamps hold naive UTC, as Rails writes them, with Rails' own
+-- precisions: the older tables' created_at / updated_at are plain `timestamp` (precision: nil),
+-- newer columns are `timestamp(6)` (conversations.waiting_since, csat_survey_responses, teams,
+-- contact_inboxes, account_users); Rails `string` is `character varying`, `text` is `text`.
+-- The views pass these types through uncast, so the view's columns carry them too.
 -- Idempotent: safe to apply to a database that already has them.
 
 CREATE TABLE IF NOT EXISTS accounts (
@@ -12,8 +16,8 @@ CREATE TABLE IF NOT EXISTS accounts (
     status            integer DEFAULT 0,               -- 0 active, 1 suspended
     feature_flags     bigint NOT NULL DEFAULT 0,
     custom_attributes jsonb DEFAULT '{}'::jsonb,
-    created_at        timestamp(6) without time zone NOT NULL,
-    updated_at        timestamp(6) without time zone NOT NULL
+    created_at        timestamp without time zone NOT NULL,
+    updated_at        timestamp without time zone NOT NULL
 );
 CREATE INDEX IF NOT EXISTS index_accounts_on_status ON accounts (status);
 
@@ -27,8 +31,8 @@ CREATE TABLE IF NOT EXISTS users (
     availability  integer DEFAULT 0,                   -- 0 online, 1 offline, 2 busy
     type          character varying,                   -- NULL or 'SuperAdmin'
     custom_attributes jsonb DEFAULT '{}'::jsonb,
-    created_at    timestamp(6) without time zone NOT NULL,
-    updated_at    timestamp(6) without time zone NOT NULL
+    created_at    timestamp without time zone NOT NULL,
+    updated_at    timestamp without time zone NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS index_users_on_email ON users (email);
 
@@ -67,10 +71,17 @@ CREATE TABLE IF NOT EXISTS inboxes (
     enable_auto_assignment  boolean DEFAULT true,
     greeting_enabled        boolean DEFAULT false,
     greeting_message        character varying,
+    email_address           character varying,
+    working_hours_enabled   boolean DEFAULT false,
+    out_of_office_message   character varying,
     timezone                character varying DEFAULT 'UTC',   -- IANA name
+    csat_survey_enabled     boolean DEFAULT false,
+    allow_messages_after_resolved boolean DEFAULT true,
+    portal_id               bigint,
+    sender_name_type        integer NOT NULL DEFAULT 0,
     business_name           character varying,
-    created_at              timestamp(6) without time zone NOT NULL,
-    updated_at              timestamp(6) without time zone NOT NULL
+    created_at              timestamp without time zone NOT NULL,
+    updated_at              timestamp without time zone NOT NULL
 );
 CREATE INDEX IF NOT EXISTS index_inboxes_on_account_id ON inboxes (account_id);
 CREATE INDEX IF NOT EXISTS index_inboxes_on_channel_id_and_channel_type ON inboxes (channel_id, channel_type);
@@ -85,9 +96,13 @@ CREATE TABLE IF NOT EXISTS contacts (
     contact_type          integer DEFAULT 0,           -- 0 visitor, 1 lead, 2 customer
     custom_attributes     jsonb DEFAULT '{}'::jsonb,
     additional_attributes jsonb DEFAULT '{}'::jsonb,
+    middle_name           character varying DEFAULT '',
+    last_name             character varying DEFAULT '',
+    location              character varying DEFAULT '',
+    country_code          character varying DEFAULT '',
     blocked               boolean NOT NULL DEFAULT false,
-    created_at            timestamp(6) without time zone NOT NULL,
-    updated_at            timestamp(6) without time zone NOT NULL,
+    created_at            timestamp without time zone NOT NULL,
+    updated_at            timestamp without time zone NOT NULL,
     last_activity_at      timestamp without time zone
 );
 CREATE INDEX IF NOT EXISTS index_contacts_on_account_id ON contacts (account_id);
@@ -114,8 +129,8 @@ CREATE TABLE IF NOT EXISTS conversations (
     inbox_id               integer NOT NULL REFERENCES inboxes (id) ON DELETE CASCADE,
     status                 integer NOT NULL DEFAULT 0, -- 0 open, 1 resolved, 2 pending, 3 snoozed
     assignee_id            integer REFERENCES users (id) ON DELETE SET NULL,
-    created_at             timestamp(6) without time zone NOT NULL,
-    updated_at             timestamp(6) without time zone NOT NULL,
+    created_at             timestamp without time zone NOT NULL,
+    updated_at             timestamp without time zone NOT NULL,
     contact_id             bigint REFERENCES contacts (id) ON DELETE CASCADE,
     display_id             integer NOT NULL,
     contact_last_seen_at   timestamp without time zone,
@@ -133,7 +148,7 @@ CREATE TABLE IF NOT EXISTS conversations (
     first_reply_created_at timestamp without time zone,
     priority               integer,                    -- NULL none, 0 low, 1 medium, 2 high, 3 urgent
     sla_policy_id          bigint,
-    waiting_since          timestamp without time zone,
+    waiting_since          timestamp(6) without time zone,
     cached_label_list      text
 );
 CREATE UNIQUE INDEX IF NOT EXISTS index_conversations_on_account_id_and_display_id ON conversations (account_id, display_id);
@@ -155,16 +170,17 @@ CREATE TABLE IF NOT EXISTS messages (
     message_type       integer NOT NULL,               -- 0 incoming, 1 outgoing, 2 activity, 3 template
     private            boolean NOT NULL DEFAULT false, -- private notes are outgoing + private
     status             integer DEFAULT 0,              -- 0 sent, 1 delivered, 2 read, 3 failed
-    source_id          text,
+    source_id          character varying,
     content_type       integer NOT NULL DEFAULT 0,     -- 0 text, ... 9 input_csat
     content_attributes json DEFAULT '{}'::json,
     sender_type        character varying,              -- 'Contact', 'User', 'AgentBot', 'Captain::Assistant', NULL
     sender_id          bigint,
     external_source_ids jsonb DEFAULT '{}'::jsonb,
     additional_attributes jsonb DEFAULT '{}'::jsonb,
+    processed_message_content text,
     sentiment          jsonb DEFAULT '{}'::jsonb,
-    created_at         timestamp(6) without time zone NOT NULL,
-    updated_at         timestamp(6) without time zone NOT NULL
+    created_at         timestamp without time zone NOT NULL,
+    updated_at         timestamp without time zone NOT NULL
 );
 CREATE INDEX IF NOT EXISTS index_messages_on_conversation_id ON messages (conversation_id);
 CREATE INDEX IF NOT EXISTS index_messages_on_account_created_type ON messages (account_id, created_at, message_type);

@@ -5,10 +5,11 @@
 --   * inboxes whose history is not loaded yet (new, moved, re-activated): every row, including
 --     rows with a NULL or infinite updated_at, so the transform quarantines them instead of the
 --     window silently never reaching them.
--- {columns} and {view} are identifiers composed with psycopg.sql; everything else is a bind parameter.
+-- The column list (text columns prefixed, see sync/source.py) and the relation (the view or the
+-- base-table query, see sync/strategy.py) are composed with psycopg.sql; the rest are bind parameters.
 COPY (
     SELECT {columns}
-    FROM {view}
+    FROM {relation}
     WHERE (
             inbox_id = ANY(%(synced_inboxes)s)
             AND (conversation_updated_at, conversation_id) > (%(after_updated_at)s, %(after_conversation_id)s)

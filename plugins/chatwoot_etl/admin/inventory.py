@@ -21,7 +21,7 @@ from chatwoot_etl import contract
 from chatwoot_etl.connections import one_row
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
-from chatwoot_etl.sync import source
+from chatwoot_etl.sync import source, strategy
 
 log = EventLogger(__name__)
 
@@ -67,8 +67,10 @@ def column_rows(found: dict[str, str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     diff = contract.compare(found)
     retyped = {name for name, _, _ in diff.retyped}
+    compatible = {name for name, _, _ in diff.compatible}
     for name, expected in contract.SOURCE_COLUMNS.items():
-        state = "missing" if name not in found else "retyped" if name in retyped else "ok"
+        state = ("missing" if name not in found else "retyped" if name in retyped
+                 else "compatible" if name in compatible else "ok")
         rows.append({"column": name, "type": found.get(name), "expected": expected, "state": state})
     for name, expected in contract.IGNORED_SOURCE_COLUMNS.items():
         if name in found:
@@ -85,6 +87,7 @@ def contract_section(found: dict[str, str]) -> dict[str, Any]:
         "ok": bool(found) and not diff.breaking,
         "missing": [{"column": name, "expected": contract.SOURCE_COLUMNS[name]} for name in diff.missing],
         "retyped": [{"column": name, "expected": want, "found": got} for name, want, got in diff.retyped],
+        "compatible": [{"column": name, "expected": want, "found": got} for name, want, got in diff.compatible],
         "extra": [{"column": name, "found": found[name]} for name in diff.extra],
         "columns": column_rows(found),
     }
@@ -206,12 +209,14 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- database: `{src['database']}` (PostgreSQL {src['server_version']}), role `{src['role']}`",
         f"- source clock (UTC): {_fmt(src['clock_utc'])}",
         f"- contract: {verdict}",
+        f"- a sync reads: `{report['strategy']['strategy']}` ({report['strategy']['reason']})",
         f"- round trip: median {lat['median_ms']} ms (min {lat['min_ms']}, max {lat['max_ms']}, "
         f"{lat['samples']} samples); connect {lat['connect_ms']} ms",
         "",
         "## Contract",
         "",
-        f"{len(con['missing'])} missing, {len(con['retyped'])} retyped, {len(con['extra'])} extra column(s).",
+        f"{len(con['missing'])} missing, {len(con['retyped'])} retyped, {len(con['compatible'])} compatible, "
+        f"{len(con['extra'])} extra column(s).",
         "",
     ]
     if con["missing"]:
@@ -302,11 +307,14 @@ def inspect_source(conn: psycopg.Connection, *, connect_ms: float = 0.0) -> dict
         log.info("source_view_counted", rows=sum(r["view_rows"] for r in per_inbox),
                  ms=int((time.perf_counter() - started) * 1000))
     counts = summarise_counts(per_inbox, accounts, inboxes)
+    plan = (strategy.choose(conn) if contract_part["ok"]
+            else strategy.SourcePlan(strategy.VIEW, "the view breaks the contract: no sync reads it"))
     report = {
         "inspected_at": datetime.now(UTC).replace(tzinfo=None, microsecond=0),
         "source": {"relation": contract.SOURCE_VIEW, "database": server[0], "server_version": server[1],
                    "role": server[2], "clock_utc": server[3]},
         "contract": contract_part,
+        "strategy": plan.to_json(),
         **counts,
         "null_shares": null_shares(per_inbox, list(DASHBOARD_COLUMNS), found),
         "latency": latency_summary(connect_ms, samples),

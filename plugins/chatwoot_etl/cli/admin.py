@@ -139,15 +139,20 @@ def _inspection_text(report: dict[str, Any]) -> str:
                     f"(min {lat['min_ms']}, max {lat['max_ms']}, {lat['samples']} samples)")
         state = "OK" if con["ok"] else ("VIEW MISSING" if not con["view_exists"] else "BROKEN")
         output.line(f"\ncontract of {src['relation']}: {state} - {len(con['missing'])} missing, "
-                    f"{len(con['retyped'])} retyped, {len(con['extra'])} extra")
+                    f"{len(con['retyped'])} retyped, {len(con['compatible'])} compatible (another spelling of "
+                    f"the same values), {len(con['extra'])} extra")
         differences = ([{"column": r["column"], "state": "missing", "expected": r["expected"], "found": None}
                         for r in con["missing"]]
                        + [{"column": r["column"], "state": "retyped", "expected": r["expected"], "found": r["found"]}
                           for r in con["retyped"]]
+                       + [{"column": r["column"], "state": "compatible", "expected": r["expected"], "found": r["found"]}
+                          for r in con["compatible"]]
                        + [{"column": r["column"], "state": "extra", "expected": None, "found": r["found"]}
                           for r in con["extra"]])
         if differences:
             output.table(differences)
+        plan = report["strategy"]
+        output.line(f"\na sync reads: {plan['strategy']} - {plan['reason']}")
         output.line(f"\nrows: {totals['view_rows']} view rows, {totals['conversations']} conversations "
                     f"({totals['duplicate_rows']} duplicate rows); conversation_updated_at "
                     f"{output.cell(totals['updated_min'])} .. {output.cell(totals['updated_max'])}")

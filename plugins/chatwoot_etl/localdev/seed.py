@@ -24,18 +24,13 @@ from chatwoot_etl.paths import sql_text
 
 log = logging.getLogger(__name__)
 
-SCHEMA_FILES = (
-    "chatwoot/00_reader_role.sql",
-    "chatwoot/01_schema.sql",
-    "chatwoot/02_view.sql",
-    "chatwoot/03_grants.sql",
-)
-# Definitions of vw_conversations_analytics_final (same columns, types and values):
-#   deployed:  as the existing system deployed it (GROUP BY subqueries over all messages);
-#   indexable: per-conversation LATERAL aggregates, so a window on conversations uses indexes.
+# Definitions of vw_conversations_analytics_final (the same 171 columns, types and values):
+#   deployed:  the owner's six modular views and the final one (whole-table message aggregates);
+#   indexable: the same views with the message aggregates computed per conversation (LATERAL),
+#              so a window on conversations uses indexes.
 VIEW_DEFINITIONS = {
-    "deployed": "chatwoot/02_view.sql",
-    "indexable": "chatwoot/02_view_indexable.sql",
+    "deployed": ("chatwoot/02_view.sql",),
+    "indexable": ("chatwoot/02_view.sql", "chatwoot/02_view_indexable.sql"),
 }
 DEFAULT_VIEW = "deployed"
 # Chooses the definition when apply_schema is not told one (e.g. for `chatwoot-etl seed-source`).
@@ -68,11 +63,12 @@ NOW_RELATIVE_COLUMNS = (
 
 
 def schema_files(view: str | None = None) -> tuple[str, ...]:
-    """SCHEMA_FILES with the chosen view definition (default: $CHATWOOT_ETL_SOURCE_VIEW or deployed)."""
+    """The role, the base tables, the chosen view definition (default: $CHATWOOT_ETL_SOURCE_VIEW or
+    deployed) and the grants, in the order they apply."""
     view = view or settings.SOURCE_VIEW.get()
     if view not in VIEW_DEFINITIONS:
         raise ValueError(f"unknown view definition {view!r}: choose one of {', '.join(VIEW_DEFINITIONS)}")
-    return tuple(VIEW_DEFINITIONS[view] if name == VIEW_DEFINITIONS[DEFAULT_VIEW] else name for name in SCHEMA_FILES)
+    return ("chatwoot/00_reader_role.sql", "chatwoot/01_schema.sql", *VIEW_DEFINITIONS[view], "chatwoot/03_grants.sql")
 
 
 def apply_schema(conn: psycopg.Connection, view: str | None = None) -> None:
@@ -87,7 +83,7 @@ def apply_schema(conn: psycopg.Connection, view: str | None = None) -> None:
         for name in files:
             conn.execute(sql_text(name))
     log.info("event=source_schema_applied files=%d view=%s seconds=%.2f", len(files),
-             files[2].rsplit("/", 1)[-1], time.monotonic() - started)
+             view or settings.SOURCE_VIEW.get(), time.monotonic() - started)
 
 
 def _run_script(conn: psycopg.Connection, name: str, params: dict[str, Any]) -> None:

@@ -4,8 +4,9 @@ Order of a run:
   1. take the tenant's advisory lock on one dedicated analytics connection (or refuse at once);
   2. close out runs that died, reconcile the Variable mirror, open the etl_control row;
   3. resolve the tenant's inboxes (history still to load for new / moved / re-activated ones);
-  4. open one read-only REPEATABLE READ snapshot on the source, check the view's contract, take
-     the window's upper bound from the source's clock, and stream one COPY;
+  4. open one read-only REPEATABLE READ snapshot on the source, check the view's contract, choose
+     what to read (the view, or the base tables where proven equal: sync.strategy), take the
+     window's upper bound from the source's clock, and stream one COPY;
   5. per chunk, in one analytics transaction: quarantine bad rows, upsert good ones, advance the
      watermark, count progress. A crash after any chunk resumes exactly after it.
 """
@@ -28,7 +29,7 @@ from chatwoot_etl.contract import SYNCED_STATUSES
 from chatwoot_etl.errors import ConfigurationError, LockRefused
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
-from chatwoot_etl.sync import leads, load, locks, runs, source, transform, watermarks
+from chatwoot_etl.sync import leads, load, locks, runs, source, strategy, transform, watermarks
 from chatwoot_etl.sync.watermarks import VariableStore, Watermark
 from chatwoot_etl.sync.window import ExtractWindow, SyncOptions, plan_window
 
@@ -237,7 +238,11 @@ def _stream_chunks(ctx: RunContext, src: psycopg.Connection, inboxes: list[runs.
     """Check the contract, plan the window on the source's clock, and load the COPY chunk by chunk."""
     diff = source.check_contract(src)
     if diff.extra:
-        ctx.log.info("source_extra_columns_ignored", columns=",".join(diff.extra))
+        ctx.log.info("source_extra_columns_ignored", columns=len(diff.extra))
+    plan = strategy.choose(src, ctx.analytics)
+    ctx.details["source"] = plan.to_json()
+    runs.record_source_strategy(ctx.analytics, ctx.execution_id, plan.strategy)
+    ctx.log.info("source_strategy", strategy=plan.strategy, reason=plan.reason)
     window = plan_window(ctx.options, inboxes, ctx.start_mark, source.source_clock(src))
     ctx.result.history_inboxes = list(window.history_inboxes)
     ctx.result.window = window
@@ -252,7 +257,7 @@ def _stream_chunks(ctx: RunContext, src: psycopg.Connection, inboxes: list[runs.
     # are marked loaded in that chunk's transaction and a crash after it resumes at the watermark.
     ctx.pending_history = [] if not ctx.options.moves_watermark else [
         inbox for inbox in inboxes if inbox.inbox_id in window.history_inboxes]
-    frames = source.whole_conversations(source.stream_frames(src, window, ctx.options.chunk_size))
+    frames = source.whole_conversations(source.stream_frames(src, window, ctx.options.chunk_size, plan.strategy))
     waited = time.monotonic()
     for index, raw in enumerate(frames, start=1):
         _load_chunk(ctx, raw, index, extract_s=time.monotonic() - waited)

@@ -87,7 +87,7 @@ def copy_csv_blocks(rows: pd.DataFrame, block_rows: int = CSV_BLOCK_ROWS) -> Ite
 
 
 def _quoted(values: list) -> list[str]:
-    """CSV text fields: NULL (None / NaN) as an empty field, quoted only where needed."""
+    """CSV text fields: NULL (None / NaN) as an empty field, an empty string as "", quoted where needed."""
     out = []
     for value in values:
         if type(value) is not str:
@@ -95,7 +95,9 @@ def _quoted(values: list) -> list[str]:
                 out.append("")
                 continue
             value = str(value)
-        if '"' in value:
+        if not value:
+            out.append('""')
+        elif '"' in value:
             out.append('"' + value.replace('"', '""') + '"')
         elif "," in value or "\n" in value or "\r" in value:
             out.append('"' + value + '"')

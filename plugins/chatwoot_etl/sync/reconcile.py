@@ -22,7 +22,7 @@ from chatwoot_etl import connections, settings
 from chatwoot_etl.clock import from_naive_utc
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
-from chatwoot_etl.sync import leads, runs, source, transform
+from chatwoot_etl.sync import leads, runs, source, strategy, transform
 from chatwoot_etl.sync.window import ExtractWindow
 
 
@@ -66,7 +66,8 @@ def compare_window(tenant_id: int, window: ExtractWindow, *, chunk_size: int, lo
         rules = leads.load_rules(tenant.lead_rules)
         src.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         src.read_only = True
-        for raw in source.whole_conversations(source.stream_frames(src, window, chunk_size)):
+        plan = strategy.choose(src, analytics)
+        for raw in source.whole_conversations(source.stream_frames(src, window, chunk_size, plan.strategy)):
             shaped = transform.transform_chunk(raw, tenant_id=tenant_id, timezone=tenant.timezone, rules=rules)
             counts.quarantined += len(shaped.rejected)
             if not shaped.rows.empty:

@@ -115,3 +115,7 @@ def record_refused(conn: psycopg.Connection, *, tenant_id: int, execution_id: st
     start(conn, tenant_id=tenant_id, execution_id=execution_id, load_type=load_type,
           triggered_by=triggered_by, watermark_start=None)
     finish(conn, execution_id, status="refused", error_message=reason, details=details)
+
+
+def record_source_strategy(conn: psycopg.Connection, execution_id: str, strategy: str) -> None:
+    conn.execute(sql_text("etl/record_source_strategy.sql"), {"execution_id": execution_id, "strategy": strategy})

@@ -15,6 +15,7 @@ from chatwoot_etl import contract
 from chatwoot_etl.connections import one_row
 from chatwoot_etl.errors import ContractDrift
 from chatwoot_etl.paths import sql_text
+from chatwoot_etl.sync.strategy import VIEW, relation
 from chatwoot_etl.sync.window import ExtractWindow
 
 
@@ -39,17 +40,30 @@ def source_clock(conn: psycopg.Connection) -> datetime:
     return one_row(conn.execute(sql_text("etl/source_clock.sql")))[0]
 
 
+# Text columns travel with a one-character prefix: CSV cannot tell pandas an empty string from a
+# NULL, but '.' || value is never empty and NULL stays NULL, so stripping the prefix after the read
+# gives back every text exactly as sent ('' and 'None' included), and only SQL NULL is missing.
+TEXT_PREFIX = "."
+TEXT_COLUMNS = tuple(name for name, kind in contract.SOURCE_COLUMNS.items() if kind == "text")
+
+
+def _selected(name: str) -> sql.Composable:
+    if name in TEXT_COLUMNS:
+        return sql.SQL("{} || {} AS {}").format(sql.Literal(TEXT_PREFIX), sql.Identifier(name), sql.Identifier(name))
+    return sql.Identifier(name)
+
+
 @functools.cache
-def _extract_sql() -> sql.Composed:
+def _extract_sql(strategy: str) -> sql.Composed:
     return sql.SQL(sql_text("etl/extract.sql")).format(
-        columns=sql.SQL(", ").join(sql.Identifier(name) for name in contract.SOURCE_COLUMNS),
-        view=sql.Identifier(contract.SOURCE_VIEW),
+        columns=sql.SQL(", ").join(_selected(name) for name in contract.SOURCE_COLUMNS),
+        relation=relation(strategy),
     )
 
 
-def extract_statement(window: ExtractWindow) -> tuple[sql.Composed, dict]:
+def extract_statement(window: ExtractWindow, strategy: str = VIEW) -> tuple[sql.Composed, dict]:
     """The engine's one read of the source: the statement and its parameters for window."""
-    statement = _extract_sql()
+    statement = _extract_sql(strategy)
     params = {
         "synced_inboxes": list(window.synced_inboxes),
         "history_inboxes": list(window.history_inboxes),
@@ -82,12 +96,13 @@ class _CopyStream(io.RawIOBase):
         return size
 
 
-def stream_frames(conn: psycopg.Connection, window: ExtractWindow, chunk_size: int) -> Iterator[pd.DataFrame]:
-    """Raw frames of at most chunk_size rows (text values, NaN for NULL), read from one COPY."""
-    statement, params = extract_statement(window)
+def stream_frames(conn: psycopg.Connection, window: ExtractWindow, chunk_size: int,
+                  strategy: str = VIEW) -> Iterator[pd.DataFrame]:
+    """Raw frames of at most chunk_size rows (text values, NaN for NULL only), read from one COPY."""
+    statement, params = extract_statement(window, strategy)
     with conn.cursor() as cur, cur.copy(statement, params) as copy:
         reader = io.BufferedReader(_CopyStream(copy), buffer_size=1 << 20)
-        yield from pd.read_csv(
+        for frame in pd.read_csv(
             reader,
             header=None,
             names=list(contract.SOURCE_COLUMNS),
@@ -96,7 +111,10 @@ def stream_frames(conn: psycopg.Connection, window: ExtractWindow, chunk_size: i
             na_values=[""],
             chunksize=chunk_size,
             encoding="utf-8",
-        )
+        ):
+            for name in TEXT_COLUMNS:
+                frame[name] = frame[name].str.slice(len(TEXT_PREFIX))
+            yield frame
 
 
 def whole_conversations(frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:

@@ -1,7 +1,8 @@
 """Pure, vectorised transform of one extracted chunk into conversations_analytics rows.
 
-Input: the view's text output (COPY ... FORMAT csv, read with dtype=str), columns exactly
-contract.SOURCE_COLUMNS. Output: contract.TARGET_COLUMNS, typed, with calendar fields in the
+Input: the view's text output (COPY ... FORMAT csv, read with dtype=str; NaN only for SQL NULL),
+columns exactly contract.SOURCE_COLUMNS. Text is kept exactly as sent: 'None', 'nan', '' and
+blanks are values, never NULL. Output: contract.TARGET_COLUMNS, typed, with calendar fields in the
 tenant's zone and the lead signals. Bad rows are quarantined with a reason instead of failing
 the chunk or being loaded half-parsed. No database, no I/O, no Airflow here.
 
@@ -25,8 +26,6 @@ import pandas as pd
 from chatwoot_etl import contract
 from chatwoot_etl.contract import DEFAULT_TIMEZONE
 from chatwoot_etl.sync import leads
-
-NULL_TOKENS = frozenset({"", "nan", "NaN", "None", "none", "null", "NULL"})
 
 _INT_RANGES = {
     "smallint": (-(2**15), 2**15 - 1),
@@ -81,25 +80,9 @@ def _raw_value(value: object) -> str | None:
     return None if _is_missing(value) else str(value)
 
 
-def normalise_nulls(values: pd.Series) -> pd.Series:
-    """Text with every spelling of "nothing" ('' / blanks / 'nan' / 'None' / 'null' ...) as NULL."""
-    return pd.Series(_normalised(values), index=values.index, dtype="str")
-
-
 def _normalised(values: pd.Series) -> list[str | None]:
-    """normalise_nulls as a plain list (None for NULL): what the per-type converters read."""
-    nulls = NULL_TOKENS
-    return [
-        v if type(v) is str and v.strip() not in nulls else (None if type(v) is float and v != v else _null_or_text(v))
-        for v in values.tolist()
-    ]
-
-
-def _null_or_text(value: object) -> str | None:
-    if _is_missing(value):
-        return None
-    text = str(value)
-    return None if text.strip() in NULL_TOKENS else text
+    """The values as a plain list, None for SQL NULL: what the per-type converters read."""
+    return [v if type(v) is str else (None if _is_missing(v) else str(v)) for v in values.tolist()]
 
 
 def truncate(values: pd.Series, limit: int) -> tuple[pd.Series, int]:
@@ -117,14 +100,14 @@ def collapse_duplicates(raw: pd.DataFrame) -> pd.DataFrame:
     frame = raw.reset_index(drop=True)
     if frame.empty:
         return frame
-    key = pd.to_numeric(normalise_nulls(frame["conversation_id"]).str.strip(), errors="coerce")
+    key = pd.to_numeric(_texts(frame["conversation_id"]).str.strip(), errors="coerce")
     csat_at = pd.to_datetime(
-        normalise_nulls(frame["csat_created_at"]).where(lambda s: _matches(s.str.strip(), _TIMESTAMP_RE)),
+        _texts(frame["csat_created_at"]).where(lambda s: _matches(s.str.strip(), _TIMESTAMP_RE)),
         format="ISO8601",
         errors="coerce",
     )
     csat_id = pd.to_numeric(
-        normalise_nulls(frame["csat_response_id"]).where(lambda s: _matches(s.str.strip(), _INT_RE)),
+        _texts(frame["csat_response_id"]).where(lambda s: _matches(s.str.strip(), _INT_RE)),
         errors="coerce",
     )
     order = pd.DataFrame({"key": key, "at": csat_at, "id": csat_id, "pos": np.arange(len(frame))})
@@ -134,6 +117,10 @@ def collapse_duplicates(raw: pd.DataFrame) -> pd.DataFrame:
     # Rows without a usable id are not merged with each other: they are rejected later.
     keep = order[order["key"].isna() | ~order.duplicated("key", keep="first")]
     return frame.loc[np.sort(keep["pos"].to_numpy())].reset_index(drop=True)
+
+
+def _texts(values: pd.Series) -> pd.Series:
+    return pd.Series(_normalised(values), index=values.index, dtype="str")
 
 
 def _matches(values: pd.Series, pattern: str) -> pd.Series:
@@ -486,4 +473,4 @@ def _rejections(frame: pd.DataFrame, problems: dict[int, list[str]]) -> list[Rej
 
 def _raw_key(frame: pd.DataFrame, column: str, i: int) -> str | None:
     value = _raw_value(frame[column].iloc[i])
-    return None if value is None or value.strip() in NULL_TOKENS else value.strip()
+    return None if value is None or not value.strip() else value.strip()

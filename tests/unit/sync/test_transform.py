@@ -12,12 +12,10 @@ import pytest
 
 from chatwoot_etl import contract
 from chatwoot_etl.sync.transform import (
-    NULL_TOKENS,
     Rejection,
     TransformResult,
     calendar_fields,
     collapse_duplicates,
-    normalise_nulls,
     transform_chunk,
     truncate,
 )
@@ -130,7 +128,11 @@ def one_row(**values: str | None) -> pd.DataFrame:
     return frame
 
 
+AS_OF = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)  # relative-to-now fields computed for a fixed instant
+
+
 def run(frame: pd.DataFrame, **kwargs) -> TransformResult:
+    kwargs.setdefault("as_of", AS_OF)
     return transform_chunk(frame, tenant_id=kwargs.pop("tenant_id", 5), **kwargs)
 
 
@@ -179,46 +181,33 @@ def test_booleans_and_integers_parse():
 
 
 @pytest.mark.parametrize(
-    "given, expected",
-    [
-        ("", None),
-        ("   ", None),
-        ("\t\n", None),
-        ("nan", None),
-        ("NaN", None),
-        ("None", None),
-        ("none", None),
-        ("null", None),
-        ("NULL", None),
-        (None, None),
-        (float("nan"), None),
-        (pd.NA, None),
-        ("Maria", "Maria"),
-        ("  Maria ", "  Maria "),
-        ("Nanda", "Nanda"),
-        ("João", "João"),
-    ],
+    "given",
+    ["None", "nan", "NaN", "null", "NULL", "", "   ", "\t\n", "  Maria ", "Nanda", "João", "Low"],
 )
-def test_text_normalisation_table(given, expected):
-    out = normalise_nulls(pd.Series([given], dtype=object))
-    if expected is None:
-        assert out.isna().all()
-    else:
-        assert out.iloc[0] == expected
+def test_text_is_kept_exactly_as_sent(given):
+    """Only SQL NULL is NULL: the deployed view's priority_label is the text 'None', an empty
+    contact name is '' and not NULL. The old ETL invented 'None' for NULL; this one invents nothing."""
+    frame = one_row(priority_label=given, contact_name=given, first_message_text=given)
+    rows = run(frame).rows
+    assert rows.loc[0, "priority_label"] == given
+    assert rows.loc[0, "contact_name"] == given
+    assert rows.loc[0, "first_message_text"] == given
 
 
-def test_null_uuid_stays_null_and_no_null_spelling_anywhere():
+def test_sql_null_stays_null_and_null_spellings_are_not_null_values():
     frame = build_chunk(30)
     frame.loc[0, "conversation_uuid"] = None
-    frame.loc[1, "conversation_uuid"] = "None"
-    frame.loc[2, "contact_name"] = "nan"
-    frame.loc[3, "contact_email"] = ""
-    frame.loc[4, "team_name"] = "NULL"
-    rows = run(frame).rows
-    assert rows.loc[0:1, "conversation_uuid"].isna().all()
+    frame.loc[1, "contact_name"] = None
+    frame.loc[2, "conversation_uuid"] = "None"   # not a uuid: the row is quarantined, not half-loaded
+    result = run(frame)
+    rows = result.rows.set_index("conversation_id")
+    ids = frame["conversation_id"].astype(int).tolist()
+    assert pd.isna(rows.loc[ids[0], "conversation_uuid"]) and pd.isna(rows.loc[ids[1], "contact_name"])
+    assert ids[2] not in rows.index
+    assert [r.reason for r in result.rejected] == ["conversation_uuid: not a uuid 'None'"]
     for column in rows.columns:
         as_text = rows[column].dropna().map(str)
-        assert not as_text.isin(NULL_TOKENS | {"<NA>", "NaT"}).any(), column
+        assert not as_text.isin({"<NA>", "NaT"}).any(), column
 
 
 def test_uuid_is_lower_cased():
@@ -305,7 +294,7 @@ def test_builder_duplicates_collapse():
     [
         ("conversation_id", "abc", "not an integer"),
         ("conversation_id", None, "required value missing"),
-        ("conversation_updated_at", "", "required value missing"),
+        ("conversation_updated_at", "", "not a timestamp"),
         ("inbox_id", "2147483648", "out of range for integer"),
         ("contact_id", "99999999999999999999", "out of range for integer"),
         ("contact_id", "2147483648", "out of range for integer"),  # a Chatwoot bigint the owner's integer cannot hold

@@ -6,13 +6,13 @@ GRANT SELECT ON tenants, inbox_tenant_mapping, conversations_analytics, etl_cont
 
 -- Administrators: the registry and the analytics, and the ETL's own records to read.
 GRANT ALL ON tenants, inbox_tenant_mapping, conversations_analytics, etl_control TO admin_users;
-GRANT SELECT ON etl_watermarks, etl_inbox_sync_state, etl_quarantine, etl_alerts, inbox_mapping_audit TO admin_users;
+GRANT SELECT ON etl_watermarks, etl_inbox_sync_state, etl_quarantine, etl_alerts, etl_source_checks, inbox_mapping_audit TO admin_users;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO admin_users;
 
 -- The ETL: reads the registry, writes the analytics, its run log and its own state.
 GRANT SELECT ON tenants, inbox_tenant_mapping TO etl_service;
 GRANT SELECT, INSERT, UPDATE, DELETE ON conversations_analytics, etl_control TO etl_service;
-GRANT SELECT, INSERT, UPDATE, DELETE ON etl_watermarks, etl_inbox_sync_state, etl_quarantine, etl_alerts TO etl_service;
+GRANT SELECT, INSERT, UPDATE, DELETE ON etl_watermarks, etl_inbox_sync_state, etl_quarantine, etl_alerts, etl_source_checks TO etl_service;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO etl_service;
 -- It stages each chunk in a temporary table.
 DO $$

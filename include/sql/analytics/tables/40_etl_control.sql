@@ -35,7 +35,8 @@ CREATE TABLE etl_control (
     target_leads       integer,
     source_visits      integer,
     target_visits      integer,
-    reconcile_details  jsonb
+    reconcile_details  jsonb,
+    source_strategy    varchar(20)                 -- base_tables / view: what the extract read (strategy.py)
 );
 CREATE INDEX idx_etl_control_tenant_id ON etl_control (tenant_id);
 CREATE INDEX idx_etl_control_started_at ON etl_control (started_at);
