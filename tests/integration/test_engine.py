@@ -376,7 +376,8 @@ def _wrap_view_with_bad_values(env, replacements: dict[int, dict[str, str]]) -> 
         conn.execute("GRANT SELECT ON vw_conversations_analytics_final TO chatwoot_reader")
 
 
-def test_bad_rows_are_quarantined_and_the_rest_loads(env):
+def test_bad_rows_are_quarantined_and_the_rest_loads(env, monkeypatch):
+    monkeypatch.setenv("CHATWOOT_ETL_SOURCE_STRATEGY", "view")  # the values are what the wrapped view serves
     tenant = env.tenant_ids[0]
     inboxes = tenant_inboxes(env, tenant)
     with env.source() as conn:

@@ -88,7 +88,8 @@ def test_owner_database_is_adopted_in_place(owner_analytics_uri):
     assert "+ column conversations_analytics.conversation_timezone: character varying(64)" in lines
     assert "+ policy tenants.tenants_etl_read: SELECT TO etl_service USING (true)" in lines
     assert sorted(plan.created_tables) == sorted(
-        ["etl_watermarks", "etl_inbox_sync_state", "etl_quarantine", "etl_alerts", "inbox_mapping_audit"])
+        ["etl_watermarks", "etl_inbox_sync_state", "etl_quarantine", "etl_alerts", "etl_source_checks",
+         "inbox_mapping_audit"])
     # Nothing of the owner's is dropped, retyped or re-created.
     assert not [c for c in plan.changes if c.sign == "-" or (c.sign == "~" and c.kind in ("column", "policy", "index"))]
 

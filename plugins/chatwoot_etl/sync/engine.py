@@ -238,7 +238,7 @@ def _stream_chunks(ctx: RunContext, src: psycopg.Connection, inboxes: list[runs.
     """Check the contract, plan the window on the source's clock, and load the COPY chunk by chunk."""
     diff = source.check_contract(src)
     if diff.extra:
-        ctx.log.info("source_extra_columns_ignored", columns=len(diff.extra))
+        ctx.log.info("source_extra_columns_ignored", count=len(diff.extra), columns=",".join(diff.extra))
     plan = strategy.choose(src, ctx.analytics)
     ctx.details["source"] = plan.to_json()
     runs.record_source_strategy(ctx.analytics, ctx.execution_id, plan.strategy)

@@ -31,7 +31,7 @@ BASE_TABLES = "base_tables"
 # What source_base_tables.sql reads.
 READ_TABLES = ("accounts", "contacts", "conversations", "csat_survey_responses", "inboxes", "messages", "teams",
                "users")
-SAMPLE = {"recent": 200, "with_csat": 20, "without_messages": 20}
+SAMPLE = {"recent": 200, "with_csat": 20, "without_messages": 20, "random": 60}
 CHECK_LOCK = "chatwoot_etl:source_check"
 _SHOWN_DIFFERENCES = 3
 
