@@ -1,7 +1,8 @@
 """What one tenant's incremental read costs the source, at 1x and 5x the source's size, per strategy.
 
 A benchmark, not a test: it prints figures and writes bench/results/source_cost.json. For each size
-it seeds a source (one tenant per account), touches 1% of the conversations (seed.add_activity),
+it seeds a source (one tenant per account), changes the same number of conversations at both
+sizes (seed.add_activity, --touched, default 250),
 and times the engine's own extract statement (sync.source.extract_statement, COPY to nowhere) of
 each tenant's incremental window, with the engine's session:
   deployed view     the owner's modular view (whole-table message aggregates);
@@ -56,6 +57,7 @@ def read_seconds(uri: str, window: ExtractWindow, how: str) -> tuple[float, int]
     statement, params = source.extract_statement(window, how)
     with psycopg.connect(uri, options=options or None) as conn, conn.cursor() as cur:
         started = time.perf_counter()
+        strategy.prepare(conn, how)
         lines = 0
         with cur.copy(statement, params) as copy:
             for block in copy:
@@ -63,12 +65,13 @@ def read_seconds(uri: str, window: ExtractWindow, how: str) -> tuple[float, int]
         return time.perf_counter() - started, lines
 
 
-def measure(server: Server, conversations: int, tenants: int, repeat: int) -> dict:
+def measure(server: Server, conversations: int, tenants: int, repeat: int, touched: int) -> dict:
     uri = server.create(f"cost_{conversations}")
     with psycopg.connect(uri, autocommit=True) as conn:
         seed.apply_schema(conn, view="deployed")
         seed.generate(conn, accounts=tenants, conversations=conversations)
-        activity = seed.add_activity(conn, touch_fraction=0.01, seed=7)
+        # the same change at every size: what must not grow is the cost of reading it
+        activity = seed.add_activity(conn, touch_fraction=min(1.0, touched / conversations), seed=7)
         conn.execute("ANALYZE")
         windows = tenant_windows(conn, activity["at"] - timedelta(minutes=1), activity["at"] + timedelta(minutes=1))
         messages = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
@@ -100,12 +103,14 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=20_000, help="the 1x size (5x is measured too)")
     parser.add_argument("--tenants", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3, help="reads per tenant (the fastest counts)")
+    parser.add_argument("--touched", type=int, default=250, help="conversations changed before the read, at both sizes")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "source_cost.json")
     args = parser.parse_args()
     server = Server()
     version = server.version()
     try:
-        sizes = [measure(server, n, args.tenants, args.repeat) for n in (args.conversations, 5 * args.conversations)]
+        sizes = [measure(server, n, args.tenants, args.repeat, args.touched)
+                 for n in (args.conversations, 5 * args.conversations)]
     finally:
         server.close()
     table = []

@@ -163,8 +163,8 @@ SMTP_CONN_ID = Setting("smtp_conn_id", "chatwoot_alerts_smtp", _text, "SMTP conn
 ALERT_EMAILS = Setting("alert_emails", "", _text, "alert recipients when the SMTP connection's extra has no 'to'")
 
 # The local demo source.
-SOURCE_VIEW = Setting("source_view", "deployed", _choice("deployed", "indexable"),
-                      "which view definition seed-source builds locally")
+SOURCE_VIEW = Setting("source_view", "deployed", _choice("deployed", "indexable", "single"),
+                      "which view definition seed-source builds locally (deployed, indexable or single)")
 
 ALL: tuple[Setting, ...] = tuple(value for value in list(globals().values()) if isinstance(value, Setting))
 

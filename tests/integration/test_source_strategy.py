@@ -178,3 +178,22 @@ def test_every_value_is_kept_exactly(env):
             "SELECT count(*) FROM conversations_analytics WHERE contact_identifier = 'null' AND contact_email IS NULL"
         ).fetchone()[0]
     assert kept.get("nan", 0) > 0 and kept.get("", 0) > 0 and identifier > 0
+
+
+def test_the_single_file_view_is_read_as_is(env):
+    """The owner's 118-column single-file form: accepted by the contract, and read through the view
+    because its 7-key message_compiled objects are not what the base-table query builds."""
+    with env.source() as conn:
+        seed.apply_schema(conn, view="single")
+        columns = conn.execute(
+            "SELECT count(*) FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0", (VIEW,)).fetchone()[0]
+        keys = conn.execute(
+            f"SELECT jsonb_object_keys(message_compiled -> 0) FROM {VIEW} WHERE message_compiled IS NOT NULL "
+            "LIMIT 7").fetchall()
+    assert columns == 118 and len(keys) == 7
+    plan = _plan(env)
+    assert plan.strategy == strategy.VIEW and "message_compiled" in plan.reason
+    tenant = env.tenant_ids[0]
+    result = engine.sync_tenant(tenant)
+    assert result.status == "success" and control_row(env, result.execution_id)["source_strategy"] == "view"
+    assert_target_equals_source(env, tenant)

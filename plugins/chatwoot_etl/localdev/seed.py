@@ -27,10 +27,12 @@ log = logging.getLogger(__name__)
 # Definitions of vw_conversations_analytics_final (the same 171 columns, types and values):
 #   deployed:  the owner's six modular views and the final one (whole-table message aggregates);
 #   indexable: the same views with the message aggregates computed per conversation (LATERAL),
-#              so a window on conversations uses indexes.
+#              so a window on conversations uses indexes;
+#   single:    the owner's single-file form: 118 columns, 7-key message_compiled objects.
 VIEW_DEFINITIONS = {
     "deployed": ("chatwoot/02_view.sql",),
     "indexable": ("chatwoot/02_view.sql", "chatwoot/02_view_indexable.sql"),
+    "single": ("chatwoot/02_view_single.sql",),
 }
 DEFAULT_VIEW = "deployed"
 # Chooses the definition when apply_schema is not told one (e.g. for `chatwoot-etl seed-source`).

@@ -92,18 +92,21 @@ def check_source_contract(tenant_id: int, **context: Any) -> dict[str, Any]:
     """Fail at once, with the column diff, when the source view no longer offers what the load needs."""
     import psycopg
 
-    from chatwoot_etl import connections
-    from chatwoot_etl.sync import source
+    from chatwoot_etl import connections, settings
+    from chatwoot_etl.sync import source, strategy
 
     log = _logger(tenant_id, context)
-    with connections.source(f"contract:tenant={tenant_id}") as src:
+    purpose = f"contract:tenant={tenant_id}"
+    with connections.source(purpose, settings=settings.SOURCE_SESSION.get()) as src, \
+            connections.analytics(purpose, settings=connections.ANALYTICS_SESSION) as analytics:
         src.read_only = True
         src.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         diff = source.check_contract(src)
+        plan = strategy.choose(src, analytics)
         src.rollback()
     extra = list(diff.extra)
-    log.info("source_contract_ok", extra_columns=",".join(extra) or None)
-    return {"extra_columns": extra[:50]}
+    log.info("source_contract_ok", extra_columns=",".join(extra) or None, strategy=plan.strategy, reason=plan.reason)
+    return {"extra_columns": extra[:50], "source": plan.to_json()}
 
 
 def sync(tenant_id: int, **context: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from chatwoot_etl import contract
 from chatwoot_etl.connections import one_row
 from chatwoot_etl.errors import ContractDrift
 from chatwoot_etl.paths import sql_text
-from chatwoot_etl.sync.strategy import VIEW, relation
+from chatwoot_etl.sync.strategy import VIEW, prepare, relation
 from chatwoot_etl.sync.window import ExtractWindow
 
 
@@ -100,6 +100,7 @@ def stream_frames(conn: psycopg.Connection, window: ExtractWindow, chunk_size: i
                   strategy: str = VIEW) -> Iterator[pd.DataFrame]:
     """Raw frames of at most chunk_size rows (text values, NaN for NULL only), read from one COPY."""
     statement, params = extract_statement(window, strategy)
+    prepare(conn, strategy)
     with conn.cursor() as cur, cur.copy(statement, params) as copy:
         reader = io.BufferedReader(_CopyStream(copy), buffer_size=1 << 20)
         for frame in pd.read_csv(
