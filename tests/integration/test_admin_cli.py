@@ -114,6 +114,7 @@ def test_source_inspect_table_json_and_markdown(env, tmp_path):
     assert "contract of vw_conversations_analytics_final: OK - 0 missing, 0 retyped, 16 compatible" in table
     assert "53 extra" in table and "timestamp(6) without time zone" in table
     assert "a sync reads: base_tables - base tables readable and equal to the view on" in table
+    assert "least privilege: the source role can change nothing" in table
     assert "per inbox:" in table and "NULLs in the columns the dashboards use:" in table and "round trip" in table
 
     report = ok_json(env, "source", "inspect")
@@ -144,6 +145,20 @@ def test_source_inspect_table_json_and_markdown(env, tmp_path):
     path = tmp_path / "source-schema.md"
     written = ok(run(env, "source", "inspect", "--format", "markdown", "--output", str(path)))
     assert written.stdout == "" and path.read_text(encoding="utf-8").startswith("# Chatwoot source inspection")
+
+
+def test_source_inspect_warns_when_the_source_role_can_write(env):
+    with env.source() as conn:
+        name = conn.execute("SELECT current_database()").fetchone()[0]
+        conn.execute(f'GRANT TEMPORARY ON DATABASE "{name}" TO chatwoot_reader')
+        conn.execute("GRANT INSERT, UPDATE ON messages, conversations TO chatwoot_reader")
+        conn.execute("GRANT EXECUTE ON FUNCTION lo_create(oid) TO chatwoot_reader")
+    table = ok(run(env, "source", "inspect")).stdout
+    assert ("least privilege: WARNING: the source role can create temporary tables; can create large objects; "
+            "can write the table(s) conversations, messages (it should only read)") in table
+    privileges = ok_json(env, "source", "inspect")["privileges"]
+    assert privileges["temporary_tables"] and privileges["writable_tables"] == ["conversations", "messages"]
+    assert not privileges["superuser"] and not privileges["create_tables"]
 
 
 def test_source_inspect_reports_drift_and_exits_1(env, tmp_path):

@@ -528,6 +528,9 @@ def test_variable_mirror_rewind_is_honoured_and_a_forward_edit_refused(env, airf
 @pytest.mark.parametrize("column, value, message", [
     ("timezone", "Mars/Olympus_Mons", "invalid time zone 'Mars/Olympus_Mons'"),
     ("lead_rules", '{"no_such_rule": []}', "no_such_rule"),
+    ("lead_rules", '[1]', "lead rules must be a JSON object of rule keys, not [1]"),
+    ("lead_rules", '"str"', 'lead rules must be a JSON object of rule keys, not "str"'),
+    ("lead_rules", '{"buy_intent": "abc"}', "'buy_intent' must be a non-empty list of non-empty strings, not \"abc\""),
 ])
 def test_bad_tenant_configuration_fails_clearly_before_any_work(env, column, value, message):
     tenant = env.tenant_ids[0]

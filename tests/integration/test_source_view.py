@@ -297,3 +297,11 @@ def test_reader_can_select_but_not_write(source_db):
         conn.execute("SET default_transaction_read_only = off")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("UPDATE conversations SET status = 1")
+        # nor large objects, temporary tables or tables of its own, even in a read-write transaction
+        for statement in ("SELECT lo_create(0)", "CREATE TEMP TABLE scratch (a int)", "CREATE TABLE scratch (a int)"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("BEGIN READ WRITE")
+                try:
+                    conn.execute(statement)
+                finally:
+                    conn.execute("ROLLBACK")

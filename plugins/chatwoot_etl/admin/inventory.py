@@ -21,7 +21,7 @@ from chatwoot_etl import contract
 from chatwoot_etl.connections import one_row
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
-from chatwoot_etl.sync import source, strategy
+from chatwoot_etl.sync import privileges, source, strategy
 
 log = EventLogger(__name__)
 
@@ -194,6 +194,12 @@ def _md_table(rows: list[dict[str, Any]], columns: list[str], formats: dict[str,
     return lines
 
 
+def _privilege_verdict(warnings: list[str]) -> str:
+    if not warnings:
+        return "the source role can change nothing"
+    return "**WARNING**: the source role " + "; ".join(warnings) + " (it should only read)"
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """The inspection report as a Markdown document (the team's record of the remote view)."""
     src, con, totals = report["source"], report["contract"], report["totals"]
@@ -210,6 +216,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- source clock (UTC): {_fmt(src['clock_utc'])}",
         f"- contract: {verdict}",
         f"- a sync reads: `{report['strategy']['strategy']}` ({report['strategy']['reason']})",
+        f"- least privilege: {_privilege_verdict(report['privileges']['warnings'])}",
         f"- round trip: median {lat['median_ms']} ms (min {lat['min_ms']}, max {lat['max_ms']}, "
         f"{lat['samples']} samples); connect {lat['connect_ms']} ms",
         "",
@@ -307,6 +314,7 @@ def inspect_source(conn: psycopg.Connection, *, connect_ms: float = 0.0) -> dict
         log.info("source_view_counted", rows=sum(r["view_rows"] for r in per_inbox),
                  ms=int((time.perf_counter() - started) * 1000))
     counts = summarise_counts(per_inbox, accounts, inboxes)
+    writes = privileges.source_write_privileges(conn)
     plan = (strategy.choose(conn) if contract_part["ok"]
             else strategy.SourcePlan(strategy.VIEW, "the view breaks the contract: no sync reads it"))
     report = {
@@ -315,6 +323,7 @@ def inspect_source(conn: psycopg.Connection, *, connect_ms: float = 0.0) -> dict
                    "role": server[2], "clock_utc": server[3]},
         "contract": contract_part,
         "strategy": plan.to_json(),
+        "privileges": {**writes, "warnings": privileges.warnings(writes)},
         **counts,
         "null_shares": null_shares(per_inbox, list(DASHBOARD_COLUMNS), found),
         "latency": latency_summary(connect_ms, samples),

@@ -153,6 +153,9 @@ def _inspection_text(report: dict[str, Any]) -> str:
             output.table(differences)
         plan = report["strategy"]
         output.line(f"\na sync reads: {plan['strategy']} - {plan['reason']}")
+        warnings = report["privileges"]["warnings"]
+        output.line("least privilege: " + ("WARNING: the source role " + "; ".join(warnings) + " (it should only read)"
+                                           if warnings else "the source role can change nothing"))
         output.line(f"\nrows: {totals['view_rows']} view rows, {totals['conversations']} conversations "
                     f"({totals['duplicate_rows']} duplicate rows); conversation_updated_at "
                     f"{output.cell(totals['updated_min'])} .. {output.cell(totals['updated_max'])}")

@@ -16,6 +16,7 @@ from chatwoot_etl import clock, settings
 from chatwoot_etl.cli import admin, core
 from chatwoot_etl.cli.output import EXIT_FAILED, PROG
 from chatwoot_etl.contract import DEFAULT_TIMEZONE, TENANT_STATUSES
+from chatwoot_etl.sync.window import MAX_CHUNK_SIZE, MAX_LOOKBACK
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,6 +44,36 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be a positive integer")
     return value
+
+
+def _integer(low: int, high: int):
+    """An integer in [low, high]: anything else is refused with the bounds, never a traceback."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range: from {low} to {high}")
+        return value
+    return parse
+
+
+def _number(low: float, high: float):
+    """A finite number in [low, high]: nan, inf and absurd values are refused."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not low <= value <= high:  # false for nan too
+            raise argparse.ArgumentTypeError(f"{text!r} is out of range: a number from {low:g} to {high:g}")
+        return value
+    return parse
+
+
+# The engine's bounds (sync.window), as the CLI spells them.
+MAX_LOOKBACK_MINUTES = int(MAX_LOOKBACK.total_seconds() // 60)
 
 
 def _positive_id(text: str, problem: str) -> int:
@@ -95,27 +126,28 @@ def _sync_commands(commands: argparse._SubParsersAction) -> None:
     migrate.set_defaults(func=core.migrate)
 
     seed = commands.add_parser("seed-source", help="build (or add activity to) the local Chatwoot-shaped source")
-    seed.add_argument("--accounts", type=_positive, default=3)
-    seed.add_argument("--inboxes-per-account", type=_positive, default=2)
-    seed.add_argument("--conversations", type=_positive, default=2000)
-    seed.add_argument("--messages-per-conversation", type=_positive, default=10)
-    seed.add_argument("--seed", type=int, default=42)
+    seed.add_argument("--accounts", type=_integer(1, 10_000), default=3)
+    seed.add_argument("--inboxes-per-account", type=_integer(1, 100), default=2)
+    seed.add_argument("--conversations", type=_integer(1, 50_000_000), default=2000)
+    seed.add_argument("--messages-per-conversation", type=_integer(1, 1000), default=10)
+    seed.add_argument("--seed", type=_integer(-(2**31), 2**31 - 1), default=42)
     seed.add_argument("--activity", action="store_true", help="add activity to the existing source instead")
-    seed.add_argument("--touch-fraction", type=float, default=0.01)
-    seed.add_argument("--new-conversations", type=int, default=0)
+    seed.add_argument("--touch-fraction", type=_number(0, 1), default=0.01)
+    seed.add_argument("--new-conversations", type=_integer(0, 10_000_000), default=0)
     seed.set_defaults(func=core.seed_source)
 
     sync = commands.add_parser("sync", help="sync one tenant (or all) from the source")
     target = sync.add_mutually_exclusive_group(required=True)
-    target.add_argument("--tenant", type=int, help="tenant id")
+    target.add_argument("--tenant", type=_integer(0, 2**31 - 1), help="tenant id")
     target.add_argument("--all", action="store_true", help="every active tenant with an active inbox, in turn")
     mode = sync.add_mutually_exclusive_group()
     mode.add_argument("--full-refresh", action="store_true",
                       help="re-read everything; remove rows gone from the source")
     mode.add_argument("--since", type=_aware, help="re-sync the window [since, until) (watermark untouched)")
     sync.add_argument("--until", type=_aware, help="end of the window (default: the source's clock)")
-    sync.add_argument("--chunk-size", type=_positive, default=None)
-    sync.add_argument("--lookback-minutes", type=float, default=None)
+    sync.add_argument("--chunk-size", type=_integer(1, MAX_CHUNK_SIZE), default=None)
+    sync.add_argument("--lookback-minutes", type=_number(0, MAX_LOOKBACK_MINUTES), default=None,
+                      help=f"re-read overlap behind the watermark (0 to {MAX_LOOKBACK_MINUTES})")
     sync.set_defaults(func=core.sync)
 
     status = commands.add_parser("status", help="per tenant: watermark, lag behind the source, last run")
@@ -190,5 +222,5 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:
                      help="unmapped source inboxes, vanished inboxes, tenants without an active inbox")
     history = i_sub.add_parser("history", parents=[plain], help="the audit trail of mapping changes")
     history.add_argument("--inbox", type=_inbox_id)
-    history.add_argument("--limit", type=int, default=50)
+    history.add_argument("--limit", type=_integer(1, 100_000), default=50)
     inboxes.set_defaults(func=admin.inboxes)

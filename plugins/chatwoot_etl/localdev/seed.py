@@ -88,6 +88,12 @@ def apply_schema(conn: psycopg.Connection, view: str | None = None) -> None:
              view or settings.SOURCE_VIEW.get(), time.monotonic() - started)
 
 
+def apply_grants(conn: psycopg.Connection) -> None:
+    """The reader's grants and revocations alone: what a copy of a source database (CREATE DATABASE
+    ... TEMPLATE) does not inherit, its database-level privileges."""
+    conn.execute(sql_text("chatwoot/03_grants.sql"))
+
+
 def _run_script(conn: psycopg.Connection, name: str, params: dict[str, Any]) -> None:
     """Run a generator script: its head binds the parameters, its body runs as one script.
 

@@ -93,7 +93,7 @@ def check_source_contract(tenant_id: int, **context: Any) -> dict[str, Any]:
     import psycopg
 
     from chatwoot_etl import connections, settings
-    from chatwoot_etl.sync import source, strategy
+    from chatwoot_etl.sync import privileges, source, strategy
 
     log = _logger(tenant_id, context)
     purpose = f"contract:tenant={tenant_id}"
@@ -103,10 +103,13 @@ def check_source_contract(tenant_id: int, **context: Any) -> dict[str, Any]:
         src.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         diff = source.check_contract(src)
         plan = strategy.choose(src, analytics)
+        writes = privileges.warnings(privileges.source_write_privileges(src))
         src.rollback()
+    if writes:
+        log.warning("source_role_can_write", capabilities="; ".join(writes), note="the source role should only read")
     extra = list(diff.extra)
     log.info("source_contract_ok", extra_columns=",".join(extra) or None, strategy=plan.strategy, reason=plan.reason)
-    return {"extra_columns": extra[:50], "source": plan.to_json()}
+    return {"extra_columns": extra[:50], "source": plan.to_json(), "source_role_can": writes}
 
 
 def sync(tenant_id: int, **context: Any) -> dict[str, Any]:

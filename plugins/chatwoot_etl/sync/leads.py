@@ -97,23 +97,66 @@ def _bounded(union: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){union}(?!\w)")
 
 
+_WINDOW_KEYS = {"negation_window": (0, 20), "confirmation_window": (0, 20)}
+_WEIGHT_RANGE = (-1000, 1000)
+_LABEL_KEYS = ("alta", "media")
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _whole_number(key: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"lead rules: {key!r} must be an integer from {low} to {high}, not {_shown(value)}")
+    return value
+
+
+def validate_override(override: Any) -> dict[str, Any]:
+    """A tenant's lead_rules override, checked key by key; ValueError names the key and the value.
+
+    Checked once, before anything is compiled: a list where an object belongs, a string where a
+    list of patterns belongs ("abc" is not the patterns a, b, c), a number out of range.
+    """
+    if override is None:
+        return {}
+    if not isinstance(override, Mapping):
+        raise ValueError(f"lead rules must be a JSON object of rule keys, not {_shown(override)}")
+    for key, value in override.items():
+        if key not in _KNOWN_KEYS:
+            raise ValueError(f"lead rules: unknown key {key!r}")
+        if key in _PATTERN_KEYS and not (isinstance(value, list) and value
+                                         and all(isinstance(p, str) and p for p in value)):
+            raise ValueError(f"lead rules: {key!r} must be a non-empty list of non-empty strings, not {_shown(value)}")
+        if key in _WINDOW_KEYS:
+            _whole_number(key, value, *_WINDOW_KEYS[key])
+        if key in _NESTED_KEYS:
+            if not isinstance(value, Mapping):
+                raise ValueError(f"lead rules: {key!r} must be an object, not {_shown(value)}")
+            known = _WEIGHT_KEYS if key == "weights" else _LABEL_KEYS
+            for name, number in value.items():
+                if name not in known:
+                    raise ValueError(f"lead rules: unknown key {key}.{name!r}")
+                low, high = _WEIGHT_RANGE if key == "weights" else (0, 100)
+                _whole_number(f"{key}.{name}", number, low, high)
+    return dict(override)
+
+
 def load_rules(override: Mapping[str, Any] | None = None) -> LeadRules:
     """Default rules merged with a tenant's override (keys present in the override win)."""
     merged = _default_rules()
-    for key, value in (override or {}).items():
-        if key not in _KNOWN_KEYS:
-            raise ValueError(f"lead rules: unknown key {key!r}")
+    for key, value in validate_override(override).items():
         if key in _NESTED_KEYS:
-            if not isinstance(value, Mapping):
-                raise ValueError(f"lead rules: {key!r} must be an object")
             merged[key] = {**merged[key], **copy.deepcopy(dict(value))}
         else:
             merged[key] = copy.deepcopy(value)
+    if int(merged["labels"]["media"]) > int(merged["labels"]["alta"]):
+        raise ValueError(f"lead rules: labels.media ({merged['labels']['media']}) cannot exceed labels.alta "
+                         f"({merged['labels']['alta']})")
 
     unions = {key: _union(key, merged[key]) for key in _PATTERN_KEYS}
     window = int(merged["negation_window"])
-    if window < 0:
-        raise ValueError("lead rules: 'negation_window' must be >= 0")
     intents = "(?:" + "|".join(unions[k] for k in ("buy_intent", "price_intent", "visit_intent", "conversion")) + ")"
     negations = f"(?:{_NEGATED}|{unions['negations']})"
     negated_intent = re.compile(rf"(?<!\w){negations}(?!\w)(?:{_SEP}\w+){{0,{window}}}?{_SEP}{intents}(?!\w)")

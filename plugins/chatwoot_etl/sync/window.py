@@ -25,6 +25,9 @@ LOAD_TYPES = {"incremental": "incremental", "full_refresh": "full", "window": "w
 DEFAULT_CHUNK_SIZE = 5000
 DEFAULT_LOOKBACK = timedelta(minutes=5)
 DEFAULT_STATEMENT_TIMEOUT_MS = 60 * 60 * 1000
+# Bounds of the options: a longer overlap is a re-sync of a window (mode "window"), not a lookback.
+MAX_CHUNK_SIZE = 1_000_000
+MAX_LOOKBACK = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -69,10 +72,13 @@ class SyncOptions:
     def validate(self) -> None:
         if self.mode not in MODES:
             raise ConfigurationError(f"mode must be one of {', '.join(MODES)}, not {self.mode!r}")
-        if self.chunk_size < 1:
-            raise ConfigurationError(f"chunk_size must be positive, not {self.chunk_size}")
+        if not 1 <= self.chunk_size <= MAX_CHUNK_SIZE:
+            raise ConfigurationError(f"chunk_size must be from 1 to {MAX_CHUNK_SIZE}, not {self.chunk_size}")
         if self.lookback < timedelta(0) or self.lock_wait < timedelta(0):
             raise ConfigurationError("lookback and lock_wait cannot be negative")
+        if self.lookback > MAX_LOOKBACK:
+            raise ConfigurationError(f"lookback must be at most {MAX_LOOKBACK} (re-sync a window for more), "
+                                     f"not {self.lookback}")
         if self.mode == "window":
             if self.since is None:
                 raise ConfigurationError("window mode needs since")

@@ -257,6 +257,30 @@ def test_override_validation():
         load_rules({"buy_intent": ["(unclosed"]})
 
 
+@pytest.mark.parametrize(
+    "override, words",
+    [
+        ([1], "lead rules must be a JSON object of rule keys, not [1]"),
+        (1, "lead rules must be a JSON object of rule keys, not 1"),
+        ("str", 'lead rules must be a JSON object of rule keys, not "str"'),
+        ({"buy_intent": "abc"}, "'buy_intent' must be a non-empty list of non-empty strings, not \"abc\""),
+        ({"buy_intent": []}, "'buy_intent' must be a non-empty list"),
+        ({"buy_intent": ["ok", 3]}, "'buy_intent' must be a non-empty list of non-empty strings, not [\"ok\", 3]"),
+        ({"negation_window": "2"}, "'negation_window' must be an integer from 0 to 20, not \"2\""),
+        ({"negation_window": -1}, "'negation_window' must be an integer from 0 to 20, not -1"),
+        ({"confirmation_window": True}, "'confirmation_window' must be an integer from 0 to 20, not true"),
+        ({"weights": [1]}, "'weights' must be an object, not [1]"),
+        ({"weights": {"buy_intent": 1e9}}, "'weights.buy_intent' must be an integer from -1000 to 1000"),
+        ({"weights": {"bogus": 1}}, "unknown key weights.'bogus'"),
+        ({"labels": {"alta": 30, "media": 60}}, "labels.media (60) cannot exceed labels.alta (30)"),
+    ],
+)
+def test_malformed_overrides_are_refused_naming_key_and_value(override, words):
+    with pytest.raises(ValueError) as raised:
+        load_rules(override)
+    assert words in str(raised.value)
+
+
 def test_normalise_text_strips_accents_and_case():
     assert normalise_text("NÃO   Quero  Terça-Feira às 15H") == "nao quero terca-feira as 15h"
 
