@@ -11,6 +11,7 @@ SELECT t.id AS tenant,
        r.records_inserted AS inserted,
        r.records_updated AS updated,
        r.records_failed AS failed,
+       r.stranded_rows AS stranded,                    -- updated beyond the source's clock
        (SELECT count(*) FROM conversations_analytics AS c WHERE c.tenant_id = t.id) AS rows,
        (SELECT array_agg(m.inbox_id) FROM inbox_tenant_mapping AS m WHERE m.tenant_id = t.id AND m.is_active)
            AS inbox_ids

@@ -29,7 +29,7 @@ from chatwoot_etl.contract import SYNCED_STATUSES
 from chatwoot_etl.errors import ConfigurationError, LockRefused
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
-from chatwoot_etl.sync import leads, load, locks, runs, source, strategy, transform, watermarks
+from chatwoot_etl.sync import leads, load, locks, runs, source, stranded, strategy, transform, watermarks
 from chatwoot_etl.sync.watermarks import VariableStore, Watermark
 from chatwoot_etl.sync.window import ExtractWindow, SyncOptions, plan_window
 
@@ -55,6 +55,7 @@ class SyncResult:
     history_inboxes: list[int] = field(default_factory=list)
     unmapped_inbox_rows: dict[int, int] = field(default_factory=dict)
     truncated: dict[str, int] = field(default_factory=dict)
+    stranded: int | None = None           # conversations dated beyond the window (None: not counted)
     duration_seconds: float = 0.0
     window: ExtractWindow | None = None   # what was read: the reconcile step re-reads the same
 
@@ -246,6 +247,7 @@ def _stream_chunks(ctx: RunContext, src: psycopg.Connection, inboxes: list[runs.
     window = plan_window(ctx.options, inboxes, ctx.start_mark, source.source_clock(src))
     ctx.result.history_inboxes = list(window.history_inboxes)
     ctx.result.window = window
+    _count_stranded(ctx, src, [inbox.inbox_id for inbox in inboxes], window)
     ctx.log.info("window_planned", after=window.after[0].isoformat(), after_id=window.after[1],
                  until=window.until.isoformat(), synced_inboxes=len(window.synced_inboxes),
                  history_inboxes=",".join(map(str, window.history_inboxes)) or "none")
@@ -264,6 +266,22 @@ def _stream_chunks(ctx: RunContext, src: psycopg.Connection, inboxes: list[runs.
         if ctx.on_chunk_committed is not None:
             ctx.on_chunk_committed(index, ctx.result)
         waited = time.monotonic()
+
+
+def _count_stranded(ctx: RunContext, src: psycopg.Connection, inbox_ids: list[int], window: ExtractWindow) -> None:
+    """Count (and report once) the conversations dated beyond this window's upper bound."""
+    found = stranded.find(src, inbox_ids, window.until)
+    if found is None:
+        ctx.details["stranded"] = "not counted: the source role cannot read conversations"
+        return
+    ctx.result.stranded = len(found)
+    runs.record_stranded(ctx.analytics, ctx.execution_id, len(found))
+    if found:
+        ctx.details["stranded"] = [row.to_json() for row in found[:20]]
+        new = stranded.report(ctx.analytics, tenant_id=ctx.tenant_id, execution_id=ctx.execution_id, stranded=found)
+        ctx.log.warning("stranded_conversations", count=len(found), newly_alerted=len(new),
+                        infinite=sum(not row.finite for row in found), first=found[0].conversation_id,
+                        note="updated_at beyond the source's clock: future rows are read once it passes them")
 
 
 def _finish_run(ctx: RunContext) -> None:

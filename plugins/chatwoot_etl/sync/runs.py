@@ -119,3 +119,7 @@ def record_refused(conn: psycopg.Connection, *, tenant_id: int, execution_id: st
 
 def record_source_strategy(conn: psycopg.Connection, execution_id: str, strategy: str) -> None:
     conn.execute(sql_text("etl/record_source_strategy.sql"), {"execution_id": execution_id, "strategy": strategy})
+
+
+def record_stranded(conn: psycopg.Connection, execution_id: str, count: int) -> None:
+    conn.execute(sql_text("etl/record_stranded.sql"), {"execution_id": execution_id, "stranded": count})

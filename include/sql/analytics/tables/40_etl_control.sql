@@ -36,7 +36,8 @@ CREATE TABLE etl_control (
     source_visits      integer,
     target_visits      integer,
     reconcile_details  jsonb,
-    source_strategy    varchar(20)                 -- base_tables / view: what the extract read (strategy.py)
+    source_strategy    varchar(20),                -- base_tables / view: what the extract read (strategy.py)
+    stranded_rows      integer                     -- conversations updated beyond the run's bound (NULL: not counted)
 );
 CREATE INDEX idx_etl_control_tenant_id ON etl_control (tenant_id);
 CREATE INDEX idx_etl_control_started_at ON etl_control (started_at);
