@@ -29,6 +29,11 @@ class ContractDrift(ChatwootEtlError):
         super().__init__(f"source view {relation} drifted from the contract:\n{diff.describe()}")
 
 
+class SourceRowError(ChatwootEtlError):
+    """The source cannot compute some rows of the read, and they could not be narrowed down to
+    conversations (the error is not in a per-conversation expression); nothing of the read loads."""
+
+
 class _Describable(Protocol):
     def describe(self) -> str: ...
 
@@ -56,7 +61,7 @@ class MigrationError(ChatwootEtlError):
 
 
 # A retry cannot fix these: Airflow fails them at once instead of retrying.
-PERMANENT_ERRORS: tuple[type[BaseException], ...] = (ConfigurationError, ContractDrift, LockRefused)
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (ConfigurationError, ContractDrift, LockRefused, SourceRowError)
 
 
 def is_permanent(exc: BaseException) -> bool:

@@ -17,19 +17,20 @@ import contextlib
 import dataclasses
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 import psycopg
+from psycopg.types.json import Jsonb
 
-from chatwoot_etl import connections, settings
+from chatwoot_etl import connections, contract, settings
 from chatwoot_etl.contract import SYNCED_STATUSES
-from chatwoot_etl.errors import ConfigurationError, LockRefused
+from chatwoot_etl.errors import ConfigurationError, LockRefused, SourceRowError
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
-from chatwoot_etl.sync import leads, load, locks, runs, source, stranded, strategy, transform, watermarks
+from chatwoot_etl.sync import leads, load, locks, poison, runs, source, stranded, strategy, transform, watermarks
 from chatwoot_etl.sync.watermarks import VariableStore, Watermark
 from chatwoot_etl.sync.window import ExtractWindow, SyncOptions, plan_window
 
@@ -259,13 +260,81 @@ def _stream_chunks(ctx: RunContext, src: psycopg.Connection, inboxes: list[runs.
     # are marked loaded in that chunk's transaction and a crash after it resumes at the watermark.
     ctx.pending_history = [] if not ctx.options.moves_watermark else [
         inbox for inbox in inboxes if inbox.inbox_id in window.history_inboxes]
-    frames = source.whole_conversations(source.stream_frames(src, window, ctx.options.chunk_size, plan.strategy))
+    try:
+        _read_and_load(ctx, src, window, plan.strategy, excluded_ids=())
+    except _SourceDataError as failed:
+        # The source cannot compute some row: find which, quarantine them, read the rest again.
+        src.rollback()
+        ctx.log.warning("source_read_failed", error=failed.error, note="narrowing it down to conversations")
+        started = time.monotonic()
+        found = poison.isolate(src, window, plan.strategy, failed.error)
+        src.rollback()
+        _quarantine_unreadable(ctx, found, seconds=time.monotonic() - started)
+        try:
+            _read_and_load(ctx, src, window, plan.strategy, excluded_ids=tuple(row.conversation_id for row in found))
+        except _SourceDataError as again:
+            raise SourceRowError(
+                f"tenant {ctx.tenant_id}: {contract.SOURCE_VIEW} cannot compute conversation(s) "
+                f"{', '.join(str(row.conversation_id) for row in found[:10])} (quarantined) and fails to read the "
+                f"window without them too ({again.error}): the deployed view computes its per-conversation "
+                "views for every conversation of a read. Fix those source rows, or let the source role read the "
+                "base tables (the base_tables strategy reads each conversation apart)") from again
+
+
+class _SourceDataError(Exception):
+    """A data error raised by the source while it produced the read (not by the analytics side)."""
+
+    def __init__(self, exc: psycopg.Error) -> None:
+        self.error = poison.describe(exc)
+        super().__init__(self.error)
+
+
+def _source_frames(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    try:
+        yield from frames
+    except strategy.ROW_ERRORS as exc:
+        raise _SourceDataError(exc) from exc
+
+
+def _read_and_load(ctx: RunContext, src: psycopg.Connection, window: ExtractWindow, how: str,
+                   excluded_ids: tuple[int, ...]) -> None:
+    frames = source.whole_conversations(_source_frames(
+        source.stream_frames(src, window, ctx.options.chunk_size, how, excluded_ids)))
     waited = time.monotonic()
-    for index, raw in enumerate(frames, start=1):
+    for index, raw in enumerate(frames, start=ctx.result.chunks + 1):
         _load_chunk(ctx, raw, index, extract_s=time.monotonic() - waited)
         if ctx.on_chunk_committed is not None:
             ctx.on_chunk_committed(index, ctx.result)
         waited = time.monotonic()
+
+
+def _quarantine_unreadable(ctx: RunContext, found: list[poison.PoisonRow], seconds: float) -> None:
+    """Record the conversations the source cannot compute (before the watermark may pass them)."""
+    if not found:
+        ctx.log.info("source_read_recovered", note="the window reads cleanly now", seconds=round(seconds, 1))
+        return
+    ids = [row.conversation_id for row in found]
+    with ctx.analytics.transaction():
+        for row in found:
+            load.quarantine(ctx.analytics, tenant_id=ctx.tenant_id, execution_id=ctx.execution_id,
+                            conversation_id=row.conversation_id, inbox_id=row.inbox_id, reason=row.reason,
+                            raw_row={"conversation_id": row.conversation_id, "inbox_id": row.inbox_id,
+                                     "error": row.error})
+        if ctx.full_refresh:
+            load.record_seen(ctx.analytics, set(ids))  # they still exist: a full refresh keeps their rows
+        runs.record_source_failures(ctx.analytics, ctx.execution_id, len(found))
+        alerts_sql = {"severity": "warning", "kind": poison.REASON_PREFIX, "tenant_id": ctx.tenant_id,
+                      "dag_id": None, "task_id": None, "run_id": ctx.execution_id, "try_number": None,
+                      "log_url": None, "details": Jsonb({"conversations": ids[:100], "error": found[0].error}),
+                      "message": f"tenant {ctx.tenant_id}: the source cannot compute {len(found)} conversation(s) "
+                                 f"of {contract.SOURCE_VIEW} ({found[0].error}), e.g. {ids[0]}; quarantined, the "
+                                 "rest of the window loads"}
+        ctx.analytics.execute(sql_text("etl/insert_alert.sql"), alerts_sql)
+    ctx.result.failed += len(found)
+    ctx.details["source_row_errors"] = [{"conversation_id": row.conversation_id, "error": row.error}
+                                        for row in found[:20]]
+    ctx.log.warning("source_rows_quarantined", rows=len(found), first=ids[0], error=found[0].error,
+                    seconds=round(seconds, 1))
 
 
 def _count_stranded(ctx: RunContext, src: psycopg.Connection, inbox_ids: list[int], window: ExtractWindow) -> None:
@@ -350,6 +419,7 @@ def _load_chunk(ctx: RunContext, raw: pd.DataFrame, index: int, extract_s: float
                             raw_row=item.raw_row)
         if ctx.full_refresh:
             load.record_seen(ctx.analytics, _seen_ids(shaped, rejected))
+        load.clear_source_row_errors(ctx.analytics, ctx.tenant_id, shaped.rows["conversation_id"])
         if mark is not None:
             watermarks.advance(ctx.analytics, ctx.tenant_id, mark, ctx.execution_id)
             if ctx.pending_history and (ctx.start_mark is None or mark >= ctx.start_mark):

@@ -123,3 +123,7 @@ def record_source_strategy(conn: psycopg.Connection, execution_id: str, strategy
 
 def record_stranded(conn: psycopg.Connection, execution_id: str, count: int) -> None:
     conn.execute(sql_text("etl/record_stranded.sql"), {"execution_id": execution_id, "stranded": count})
+
+
+def record_source_failures(conn: psycopg.Connection, execution_id: str, failed: int) -> None:
+    conn.execute(sql_text("etl/record_source_failures.sql"), {"execution_id": execution_id, "failed": failed})

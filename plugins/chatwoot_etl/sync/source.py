@@ -53,23 +53,33 @@ def _selected(name: str) -> sql.Composable:
     return sql.Identifier(name)
 
 
+KEY_COLUMNS = ("conversation_id", "inbox_id")
+
+
 @functools.cache
-def _extract_sql(strategy: str) -> sql.Composed:
+def _extract_sql(strategy: str, columns: tuple[str, ...]) -> sql.Composed:
     return sql.SQL(sql_text("etl/extract.sql")).format(
-        columns=sql.SQL(", ").join(_selected(name) for name in contract.SOURCE_COLUMNS),
+        columns=sql.SQL(", ").join(_selected(name) for name in columns),
         relation=relation(strategy),
     )
 
 
-def extract_statement(window: ExtractWindow, strategy: str = VIEW) -> tuple[sql.Composed, dict]:
-    """The engine's one read of the source: the statement and its parameters for window."""
-    statement = _extract_sql(strategy)
+def extract_statement(window: ExtractWindow, strategy: str = VIEW, *, keys_only: bool = False,
+                      only_ids: list[int] | None = None, excluded_ids: tuple[int, ...] = ()) -> tuple[sql.Composed, dict]:
+    """The engine's one read of the source: the statement and its parameters for window.
+
+    keys_only: just (conversation_id, inbox_id), which the source computes without the view's
+    expressions; only_ids / excluded_ids: the window narrowed to, or without, those conversations.
+    """
+    statement = _extract_sql(strategy, KEY_COLUMNS if keys_only else tuple(contract.SOURCE_COLUMNS))
     params = {
         "synced_inboxes": list(window.synced_inboxes),
         "history_inboxes": list(window.history_inboxes),
         "after_updated_at": window.after[0],
         "after_conversation_id": window.after[1],
         "until": window.until,
+        "only_ids": only_ids,
+        "excluded_ids": list(excluded_ids),
     }
     return statement, params
 
@@ -97,9 +107,9 @@ class _CopyStream(io.RawIOBase):
 
 
 def stream_frames(conn: psycopg.Connection, window: ExtractWindow, chunk_size: int,
-                  strategy: str = VIEW) -> Iterator[pd.DataFrame]:
+                  strategy: str = VIEW, excluded_ids: tuple[int, ...] = ()) -> Iterator[pd.DataFrame]:
     """Raw frames of at most chunk_size rows (text values, NaN for NULL only), read from one COPY."""
-    statement, params = extract_statement(window, strategy)
+    statement, params = extract_statement(window, strategy, excluded_ids=excluded_ids)
     prepare(conn, strategy)
     with conn.cursor() as cur, cur.copy(statement, params) as copy:
         reader = io.BufferedReader(_CopyStream(copy), buffer_size=1 << 20)

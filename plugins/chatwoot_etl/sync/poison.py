@@ -1,0 +1,128 @@
+"""Rows the source cannot compute: narrowed down to conversations, quarantined, the rest loaded.
+
+A conversation whose created_at is year 1 or infinity makes the deployed view itself raise
+(`integer out of range`, `cannot subtract infinite timestamps`) and the whole read with it. When
+a read fails with such a row error (strategy.ROW_ERRORS: a data error or an infinity the source
+cannot convert; never a connection or permission error), the engine lists the
+window's keys (computed without the view's expressions), then bisects them with reads of subsets,
+each under a savepoint of one snapshot, down to the single conversations whose read fails. Those
+are quarantined with the source's error, and the window is read again without them: everything
+else loads exactly, and the watermark passes them only because they are on record. A later
+successful read of a conversation clears its entry.
+
+Cost: a single bad row among n costs about 2n rows of probes plus the final read on the base-table
+query; on the deployed view each probe is a whole-table aggregation (about 2 log2(n) of them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+from chatwoot_etl import contract
+from chatwoot_etl.errors import SourceRowError
+from chatwoot_etl.sync import source
+from chatwoot_etl.sync.strategy import BASE_TABLES, ROW_ERRORS, exact_plan, prepare
+from chatwoot_etl.sync.window import ExtractWindow
+
+REASON_PREFIX = "source_row_error"
+
+
+@dataclass(frozen=True)
+class PoisonRow:
+    conversation_id: int
+    inbox_id: int | None
+    error: str
+
+    @property
+    def reason(self) -> str:
+        return (f"{REASON_PREFIX}: the source cannot compute conversation {self.conversation_id} of "
+                f"{contract.SOURCE_VIEW}: {self.error}")
+
+
+def describe(exc: psycopg.Error) -> str:
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+
+
+def _copy_to_nowhere(src: psycopg.Connection, statement, params) -> list[bytes]:
+    blocks: list[bytes] = []
+    with src.cursor() as cur, cur.copy(statement, params) as copy:
+        blocks.extend(bytes(block) for block in copy)
+    return blocks
+
+
+def window_keys(src: psycopg.Connection, window: ExtractWindow, strategy: str) -> dict[int, int | None]:
+    """conversation_id -> inbox_id of every row the window reads."""
+    statement, params = source.extract_statement(window, strategy, keys_only=True)
+    keys: dict[int, int | None] = {}
+    for line in b"".join(_copy_to_nowhere(src, statement, params)).decode().splitlines():
+        conversation, _, inbox = line.partition(",")
+        keys[int(conversation)] = int(inbox) if inbox else None
+    return keys
+
+
+# Probes of at most this many conversations run with index nested loops only, so the source
+# computes exactly the probed rows; larger ones keep the session's plan, which on the deployed view
+# may compute other conversations' rows too (a per-conversation view hashed as a whole): such a
+# probe can fail without a bad row in it, never succeed with one, so it only narrows less.
+EXACT_PROBE = 64
+
+
+def read_error(src: psycopg.Connection, window: ExtractWindow, strategy: str, ids: list[int]) -> str | None:
+    """The source's error for reading these conversations of the window in full, or None.
+
+    Under a savepoint that is always rolled back: its plan settings never reach the caller's reads.
+    """
+    statement, params = source.extract_statement(window, strategy, only_ids=ids)
+    try:
+        with src.transaction(force_rollback=True):
+            prepare(src, strategy)
+            if len(ids) <= EXACT_PROBE or strategy == BASE_TABLES:
+                exact_plan(src)
+            _copy_to_nowhere(src, statement, params)
+    except ROW_ERRORS as exc:
+        return describe(exc)
+    return None
+
+
+def isolate(src: psycopg.Connection, window: ExtractWindow, strategy: str, first_error: str) -> list[PoisonRow]:
+    """The conversations whose read fails ([] if the window now reads cleanly), in one snapshot."""
+    src.execute("SELECT 1")  # opens the snapshot: every probe below is a savepoint of it
+    try:
+        with src.transaction(force_rollback=True):
+            keys = window_keys(src, window, strategy)
+    except ROW_ERRORS as exc:
+        raise SourceRowError(f"{contract.SOURCE_VIEW} cannot list the rows of the window either "
+                             f"({describe(exc)}); first error: {first_error}") from exc
+    ids = sorted(keys)
+    whole = read_error(src, window, strategy, ids)
+    if whole is None:
+        return []
+    if len(ids) > 1 and read_error(src, window, strategy, ids[:1]) and read_error(src, window, strategy, ids[-1:]):
+        raise SourceRowError(f"{contract.SOURCE_VIEW} fails to compute the window ({first_error}), even for "
+                             "single conversations: the error is not in one conversation's row (a message "
+                             "aggregate over the whole table?); nothing was loaded")
+    found: list[PoisonRow] = []
+
+    def search(part: list[int], known: str | None) -> None:
+        error = known if known is not None else read_error(src, window, strategy, part)
+        if error is None:
+            return
+        if len(part) == 1:
+            if known is None or read_error(src, window, strategy, part):  # a single row: always proven alone
+                found.append(PoisonRow(part[0], keys.get(part[0]), error))
+            return
+        half = len(part) // 2
+        left_error = read_error(src, window, strategy, part[:half])
+        if left_error:
+            search(part[:half], left_error)
+        # a clean left half puts the failure in the right one: no need to read it to know
+        search(part[half:], None if left_error else error)
+
+    search(ids, whole)
+    if not found or len(found) == len(ids) > 1:
+        raise SourceRowError(
+            f"{contract.SOURCE_VIEW} fails to compute the window ({first_error}) and it could not be narrowed "
+            "down to conversations of the window; nothing was loaded")
+    return found
