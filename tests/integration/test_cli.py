@@ -54,7 +54,7 @@ def test_full_refresh_and_window_from_the_cli(env):
     (["sync", "--tenant", "1", "--since", "2026-09-01T00:00:00"], "has no time zone"),
     (["sync", "--tenant", "1", "--until", "2026-09-01T00:00:00Z"], "--until needs --since"),
     (["sync", "--tenant", "1", "--full-refresh", "--since", "2026-09-01T00:00:00Z"], "not allowed with"),
-    (["sync", "--tenant", "1", "--chunk-size", "0"], "positive"),
+    (["sync", "--tenant", "1", "--chunk-size", "0"], "0 is out of range: from 1 to 1000000"),
     (["sync", "--tenant", "424242"], "tenant 424242 does not exist"),
 ])
 def test_bad_input_exits_1_with_a_clear_message(env, args, message):
