@@ -16,7 +16,7 @@ from chatwoot_etl import clock, settings
 from chatwoot_etl.cli import admin, core
 from chatwoot_etl.cli.output import EXIT_FAILED, PROG
 from chatwoot_etl.contract import DEFAULT_TIMEZONE, TENANT_STATUSES
-from chatwoot_etl.sync.window import MAX_CHUNK_SIZE, MAX_LOOKBACK
+from chatwoot_etl.limits import MAX_CHUNK_SIZE, MAX_LOOKBACK
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,7 +72,7 @@ def _number(low: float, high: float):
     return parse
 
 
-# The engine's bounds (sync.window), as the CLI spells them.
+# The engine's bounds, as the CLI spells them.
 MAX_LOOKBACK_MINUTES = int(MAX_LOOKBACK.total_seconds() // 60)
 
 

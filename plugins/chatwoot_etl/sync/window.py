@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from chatwoot_etl.clock import naive_utc
 from chatwoot_etl.errors import ConfigurationError
+from chatwoot_etl.limits import MAX_CHUNK_SIZE, MAX_LOOKBACK
 from chatwoot_etl.sync.watermarks import Watermark
 
 if TYPE_CHECKING:
@@ -25,9 +26,6 @@ LOAD_TYPES = {"incremental": "incremental", "full_refresh": "full", "window": "w
 DEFAULT_CHUNK_SIZE = 5000
 DEFAULT_LOOKBACK = timedelta(minutes=5)
 DEFAULT_STATEMENT_TIMEOUT_MS = 60 * 60 * 1000
-# Bounds of the options: a longer overlap is a re-sync of a window (mode "window"), not a lookback.
-MAX_CHUNK_SIZE = 1_000_000
-MAX_LOOKBACK = timedelta(days=7)
 
 
 @dataclass(frozen=True)
