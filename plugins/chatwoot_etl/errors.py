@@ -29,6 +29,15 @@ class ContractDrift(ChatwootEtlError):
         super().__init__(f"source view {relation} drifted from the contract:\n{diff.describe()}")
 
 
+class SourceReadFailed(ChatwootEtlError):
+    """The source raised a row error (a value it cannot compute) while producing a read; the engine
+    catches it to narrow the failure down to conversations (sync.poison)."""
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+        super().__init__(error)
+
+
 class SourceRowError(ChatwootEtlError):
     """The source cannot compute some rows of the read, and they could not be narrowed down to
     conversations (the error is not in a per-conversation expression); nothing of the read loads."""

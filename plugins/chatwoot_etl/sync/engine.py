@@ -27,7 +27,7 @@ from psycopg.types.json import Jsonb
 
 from chatwoot_etl import connections, contract, settings
 from chatwoot_etl.contract import SYNCED_STATUSES
-from chatwoot_etl.errors import ConfigurationError, LockRefused, SourceRowError
+from chatwoot_etl.errors import ConfigurationError, LockRefused, SourceReadFailed, SourceRowError
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
 from chatwoot_etl.sync import leads, load, locks, poison, runs, source, stranded, strategy, transform, watermarks
@@ -262,7 +262,7 @@ def _stream_chunks(ctx: RunContext, src: psycopg.Connection, inboxes: list[runs.
         inbox for inbox in inboxes if inbox.inbox_id in window.history_inboxes]
     try:
         _read_and_load(ctx, src, window, plan.strategy, excluded_ids=())
-    except _SourceDataError as failed:
+    except SourceReadFailed as failed:
         # The source cannot compute some row: find which, quarantine them, read the rest again.
         src.rollback()
         ctx.log.warning("source_read_failed", error=failed.error, note="narrowing it down to conversations")
@@ -272,7 +272,7 @@ def _stream_chunks(ctx: RunContext, src: psycopg.Connection, inboxes: list[runs.
         _quarantine_unreadable(ctx, found, seconds=time.monotonic() - started)
         try:
             _read_and_load(ctx, src, window, plan.strategy, excluded_ids=tuple(row.conversation_id for row in found))
-        except _SourceDataError as again:
+        except SourceReadFailed as again:
             raise SourceRowError(
                 f"tenant {ctx.tenant_id}: {contract.SOURCE_VIEW} cannot compute conversation(s) "
                 f"{', '.join(str(row.conversation_id) for row in found[:10])} (quarantined) and fails to read the "
@@ -281,19 +281,11 @@ def _stream_chunks(ctx: RunContext, src: psycopg.Connection, inboxes: list[runs.
                 "base tables (the base_tables strategy reads each conversation apart)") from again
 
 
-class _SourceDataError(Exception):
-    """A data error raised by the source while it produced the read (not by the analytics side)."""
-
-    def __init__(self, exc: psycopg.Error) -> None:
-        self.error = poison.describe(exc)
-        super().__init__(self.error)
-
-
 def _source_frames(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
     try:
         yield from frames
-    except strategy.ROW_ERRORS as exc:
-        raise _SourceDataError(exc) from exc
+    except strategy.ROW_ERRORS as exc:  # raised by the source while it produced the read
+        raise SourceReadFailed(poison.describe(exc)) from exc
 
 
 def _read_and_load(ctx: RunContext, src: psycopg.Connection, window: ExtractWindow, how: str,

@@ -74,6 +74,8 @@ def _report(found):
         "contract": inventory.contract_section(found),
         "strategy": {"strategy": "view", "reason": "the source role cannot read the base table(s) messages",
                      "view_fingerprint": None},
+        "privileges": {"superuser": False, "temporary_tables": True, "writable_tables": [],
+                       "warnings": ["can create temporary tables"]},
         **inventory.summarise_counts(per_inbox, {1: "Acme | Co"}, [_inbox(1, 1)]),
         "null_shares": inventory.null_shares(per_inbox, ["contact_email"], found),
         "latency": inventory.latency_summary(5.0, [1.0]),
@@ -84,6 +86,8 @@ def test_markdown_document_of_a_healthy_view():
     text = inventory.render_markdown(_report(dict(contract.SOURCE_COLUMNS)))
     assert text.startswith("# Chatwoot source inspection: `vw_conversations_analytics_final`\n")
     assert "**OK**" in text and "0 missing, 0 retyped, 0 compatible, 0 extra column(s)." in text
+    assert ("- least privilege: **WARNING**: the source role can create temporary tables (it should only read)"
+            in text)
     assert "| 1 | Acme \\| Co | 1 | 2 | 2 | 2026-01-01 00:00:00 | 2026-02-01 00:00:00 |" in text  # pipes escaped
     assert "| contact_email | 1 | 2 | 50.00% |  |" in text
     assert "### Missing" not in text and text.endswith("\n")
