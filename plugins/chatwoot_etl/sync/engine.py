@@ -23,7 +23,6 @@ from typing import Any
 
 import pandas as pd
 import psycopg
-from psycopg.types.json import Jsonb
 
 from chatwoot_etl import connections, contract, settings
 from chatwoot_etl.contract import SYNCED_STATUSES
@@ -315,13 +314,11 @@ def _quarantine_unreadable(ctx: RunContext, found: list[poison.PoisonRow], secon
         if ctx.full_refresh:
             load.record_seen(ctx.analytics, set(ids))  # they still exist: a full refresh keeps their rows
         runs.record_source_failures(ctx.analytics, ctx.execution_id, len(found))
-        alerts_sql = {"severity": "warning", "kind": poison.REASON_PREFIX, "tenant_id": ctx.tenant_id,
-                      "dag_id": None, "task_id": None, "run_id": ctx.execution_id, "try_number": None,
-                      "log_url": None, "details": Jsonb({"conversations": ids[:100], "error": found[0].error}),
-                      "message": f"tenant {ctx.tenant_id}: the source cannot compute {len(found)} conversation(s) "
-                                 f"of {contract.SOURCE_VIEW} ({found[0].error}), e.g. {ids[0]}; quarantined, the "
-                                 "rest of the window loads"}
-        ctx.analytics.execute(sql_text("etl/insert_alert.sql"), alerts_sql)
+        runs.record_alert(ctx.analytics, kind=poison.REASON_PREFIX, tenant_id=ctx.tenant_id,
+                          execution_id=ctx.execution_id, details={"conversations": ids[:100], "error": found[0].error},
+                          message=f"tenant {ctx.tenant_id}: the source cannot compute {len(found)} conversation(s) "
+                                  f"of {contract.SOURCE_VIEW} ({found[0].error}), e.g. {ids[0]}; quarantined, the "
+                                  "rest of the window loads")
     ctx.result.failed += len(found)
     ctx.details["source_row_errors"] = [{"conversation_id": row.conversation_id, "error": row.error}
                                         for row in found[:20]]

@@ -127,3 +127,11 @@ def record_stranded(conn: psycopg.Connection, execution_id: str, count: int) -> 
 
 def record_source_failures(conn: psycopg.Connection, execution_id: str, failed: int) -> None:
     conn.execute(sql_text("etl/record_source_failures.sql"), {"execution_id": execution_id, "failed": failed})
+
+
+def record_alert(conn: psycopg.Connection, *, kind: str, tenant_id: int, execution_id: str, message: str,
+                 details: dict[str, Any]) -> None:
+    """A warning the engine raises about the source's data (etl_alerts), named by the run."""
+    conn.execute(sql_text("etl/insert_alert.sql"), {
+        "severity": "warning", "kind": kind, "tenant_id": tenant_id, "dag_id": None, "task_id": None,
+        "run_id": execution_id, "try_number": None, "log_url": None, "message": message, "details": Jsonb(details)})

@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from chatwoot_etl.paths import sql_text
+from chatwoot_etl.sync import load, runs
 
 LISTED = 1000  # stranded conversations looked at per run (the count says "at least" beyond it)
 ALERT_KIND = "source_clock_anomaly"
@@ -58,21 +58,17 @@ def report(analytics: psycopg.Connection, *, tenant_id: int, execution_id: str,
         quarantined = {row[0] for row in analytics.execute(sql_text("etl/clock_quarantined.sql"), params)}
         for row in stranded:
             if not row.finite and str(row.conversation_id) not in quarantined:
-                analytics.execute(sql_text("etl/quarantine_row.sql"), {
-                    "tenant_id": tenant_id, "execution_id": execution_id, "conversation_id": str(row.conversation_id),
-                    "inbox_id": str(row.inbox_id), "reason": QUARANTINE_REASON,
-                    "raw_row": Jsonb({"conversation_id": row.conversation_id, "inbox_id": row.inbox_id,
-                                      "conversation_updated_at": row.updated_at})})
+                load.quarantine(analytics, tenant_id=tenant_id, execution_id=execution_id,
+                                conversation_id=row.conversation_id, inbox_id=row.inbox_id, reason=QUARANTINE_REASON,
+                                raw_row={"conversation_id": row.conversation_id, "inbox_id": row.inbox_id,
+                                         "conversation_updated_at": row.updated_at})
         named = {row[0] for row in analytics.execute(sql_text("etl/reported_clock_anomalies.sql"), params)}
         new = [row for row in stranded if row.conversation_id not in named]
         if new:
             listed = [row.to_json() for row in new]
             digest = hashlib.sha256(json.dumps(listed, sort_keys=True).encode()).hexdigest()[:16]
-            analytics.execute(sql_text("etl/insert_alert.sql"), {
-                "severity": "warning", "kind": ALERT_KIND, "tenant_id": tenant_id, "dag_id": None, "task_id": None,
-                "run_id": execution_id, "try_number": None, "log_url": None,
-                "message": describe(tenant_id, new),
-                "details": Jsonb({"conversations": listed, "fingerprint": digest})})
+            runs.record_alert(analytics, kind=ALERT_KIND, tenant_id=tenant_id, execution_id=execution_id,
+                              message=describe(tenant_id, new), details={"conversations": listed, "fingerprint": digest})
     return new
 
 
