@@ -21,6 +21,7 @@ from chatwoot_etl.cli.parser import build_parser
         (["seed-source", "--touch-fraction", "1.5"], "'1.5' is out of range"),
         (["seed-source", "--new-conversations", "-3"], "-3 is out of range"),
         (["inboxes", "history", "--limit", "0"], "0 is out of range"),
+        (["inboxes", "map", "--inbox", "99999999999", "--tenant", "1"], "an inbox id is a positive integer"),
     ],
 )
 def test_bad_numbers_are_refused_in_one_line(argv, words, capsys):

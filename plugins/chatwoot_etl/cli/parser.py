@@ -36,16 +36,6 @@ def _aware(text: str) -> datetime:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be a positive integer")
-    return value
-
-
 def _integer(low: int, high: int):
     """An integer in [low, high]: anything else is refused with the bounds, never a traceback."""
     def parse(text: str) -> int:
@@ -72,8 +62,9 @@ def _number(low: float, high: float):
     return parse
 
 
-# The engine's bounds, as the CLI spells them.
+# The engine's bounds, as the CLI spells them; ids are PostgreSQL integers.
 MAX_LOOKBACK_MINUTES = int(MAX_LOOKBACK.total_seconds() // 60)
+MAX_ID = 2**31 - 1
 
 
 def _positive_id(text: str, problem: str) -> int:
@@ -81,7 +72,7 @@ def _positive_id(text: str, problem: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(problem) from None
-    if value < 1:
+    if not 1 <= value <= MAX_ID:
         raise argparse.ArgumentTypeError(problem)
     return value
 
@@ -130,7 +121,7 @@ def _sync_commands(commands: argparse._SubParsersAction) -> None:
     seed.add_argument("--inboxes-per-account", type=_integer(1, 100), default=2)
     seed.add_argument("--conversations", type=_integer(1, 50_000_000), default=2000)
     seed.add_argument("--messages-per-conversation", type=_integer(1, 1000), default=10)
-    seed.add_argument("--seed", type=_integer(-(2**31), 2**31 - 1), default=42)
+    seed.add_argument("--seed", type=_integer(-MAX_ID - 1, MAX_ID), default=42)
     seed.add_argument("--activity", action="store_true", help="add activity to the existing source instead")
     seed.add_argument("--touch-fraction", type=_number(0, 1), default=0.01)
     seed.add_argument("--new-conversations", type=_integer(0, 10_000_000), default=0)
@@ -138,7 +129,7 @@ def _sync_commands(commands: argparse._SubParsersAction) -> None:
 
     sync = commands.add_parser("sync", help="sync one tenant (or all) from the source")
     target = sync.add_mutually_exclusive_group(required=True)
-    target.add_argument("--tenant", type=_integer(0, 2**31 - 1), help="tenant id")
+    target.add_argument("--tenant", type=_integer(0, MAX_ID), help="tenant id")
     target.add_argument("--all", action="store_true", help="every active tenant with an active inbox, in turn")
     mode = sync.add_mutually_exclusive_group()
     mode.add_argument("--full-refresh", action="store_true",
