@@ -105,22 +105,24 @@ def isolate(src: psycopg.Connection, window: ExtractWindow, strategy: str, first
                              "aggregate over the whole table?); nothing was loaded")
     found: list[PoisonRow] = []
 
-    def search(part: list[int], known: str | None) -> None:
-        error = known if known is not None else read_error(src, window, strategy, part)
-        if error is None:
-            return
+    def search(part: list[int], error: str, probed: bool) -> None:
+        """part's read fails with error: read (probed) or inferred from its parent and sibling."""
         if len(part) == 1:
-            if known is None or read_error(src, window, strategy, part):  # a single row: always proven alone
-                found.append(PoisonRow(part[0], keys.get(part[0]), error))
+            own = error if probed else read_error(src, window, strategy, part)  # a row is always proven alone
+            if own:
+                found.append(PoisonRow(part[0], keys.get(part[0]), own))
             return
         half = len(part) // 2
         left_error = read_error(src, window, strategy, part[:half])
         if left_error:
-            search(part[:half], left_error)
-        # a clean left half puts the failure in the right one: no need to read it to know
-        search(part[half:], None if left_error else error)
+            search(part[:half], left_error, probed=True)
+            right_error = read_error(src, window, strategy, part[half:])
+            if right_error:
+                search(part[half:], right_error, probed=True)
+        else:  # a clean left half puts the failure in the right one: no need to read it to know
+            search(part[half:], error, probed=False)
 
-    search(ids, whole)
+    search(ids, whole, probed=True)
     if not found or len(found) == len(ids) > 1:
         raise SourceRowError(
             f"{contract.SOURCE_VIEW} fails to compute the window ({first_error}) and it could not be narrowed "
