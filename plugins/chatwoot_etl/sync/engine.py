@@ -284,7 +284,7 @@ def _source_frames(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
     try:
         yield from frames
     except strategy.ROW_ERRORS as exc:  # raised by the source while it produced the read
-        raise SourceReadFailed(poison.describe(exc)) from exc
+        raise SourceReadFailed(strategy.describe_error(exc)) from exc
 
 
 def _read_and_load(ctx: RunContext, src: psycopg.Connection, window: ExtractWindow, how: str,

@@ -23,7 +23,7 @@ import psycopg
 from chatwoot_etl import contract
 from chatwoot_etl.errors import SourceRowError
 from chatwoot_etl.sync import source
-from chatwoot_etl.sync.strategy import BASE_TABLES, ROW_ERRORS, exact_plan, prepare
+from chatwoot_etl.sync.strategy import BASE_TABLES, ROW_ERRORS, describe_error, exact_plan, prepare
 from chatwoot_etl.sync.window import ExtractWindow
 
 REASON_PREFIX = "source_row_error"
@@ -39,10 +39,6 @@ class PoisonRow:
     def reason(self) -> str:
         return (f"{REASON_PREFIX}: the source cannot compute conversation {self.conversation_id} of "
                 f"{contract.SOURCE_VIEW}: {self.error}")
-
-
-def describe(exc: psycopg.Error) -> str:
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
 
 
 def _copy_to_nowhere(src: psycopg.Connection, statement, params) -> list[bytes]:
@@ -82,7 +78,7 @@ def read_error(src: psycopg.Connection, window: ExtractWindow, strategy: str, id
                 exact_plan(src)
             _copy_to_nowhere(src, statement, params)
     except ROW_ERRORS as exc:
-        return describe(exc)
+        return describe_error(exc)
     return None
 
 
@@ -94,7 +90,7 @@ def isolate(src: psycopg.Connection, window: ExtractWindow, strategy: str, first
             keys = window_keys(src, window, strategy)
     except ROW_ERRORS as exc:
         raise SourceRowError(f"{contract.SOURCE_VIEW} cannot list the rows of the window either "
-                             f"({describe(exc)}); first error: {first_error}") from exc
+                             f"({describe_error(exc)}); first error: {first_error}") from exc
     ids = sorted(keys)
     whole = read_error(src, window, strategy, ids)
     if whole is None:

@@ -142,17 +142,18 @@ def check_on_sample(src: psycopg.Connection) -> Check:
             view_rows = sample_rows(src, VIEW, ids)
     except ROW_ERRORS as exc:
         return Check(equal=False, rows_compared=0, conclusive=False,
-                     detail=f"the view cannot compute its sample ({_first_line(exc)}): checked again next run")
+                     detail=f"the view cannot compute its sample ({describe_error(exc)}): checked again next run")
     try:
         with src.transaction(force_rollback=True):
             exact_plan(src)
             base_rows = sample_rows(src, BASE_TABLES, ids)
     except psycopg.Error as exc:
-        return Check(equal=False, rows_compared=0, detail=f"the base-table query failed: {_first_line(exc)}")
+        return Check(equal=False, rows_compared=0, detail=f"the base-table query failed: {describe_error(exc)}")
     return compare_rows(view_rows, base_rows)
 
 
-def _first_line(exc: psycopg.Error) -> str:
+def describe_error(exc: psycopg.Error) -> str:
+    """An error of the source in one line: its class and the server's message."""
     return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
 
 
