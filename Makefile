@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export AIRFLOW_HOME ?= $(CURDIR)/.local/airflow
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
-.PHONY: install demo test test-fast lint typecheck test-unit test-integration e2e bench bench-parse registry-refresh lock embedded-stop clean
+.PHONY: install demo test test-fast lint typecheck test-unit test-integration e2e soak bench bench-parse registry-refresh lock embedded-stop clean
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ test-integration: install
 # Airflow itself: DagBag, `airflow dags test`, the real scheduler, failure alerts.
 e2e: install
 	$(BIN)/pytest tests/e2e
+
+# The fault harness for longer than `make test` gives it (SOAK_SECONDS, default 30 min): seeded
+# rounds of kills, lock contention, inbox moves, poison and stranded rows; each round prints its seed.
+SOAK_SECONDS ?= 1800
+soak: install
+	FAULT_BUDGET_SECONDS=$(SOAK_SECONDS) $(BIN)/pytest tests/faults -p no:logging
 
 # The benchmark suite (figures and ratios, never a pass/fail): `make bench BENCH_ARGS=--quick`
 # for a smoke run, `BENCH_ARGS="--scale 5"` for 1M conversations. Results: bench/results/latest.json,

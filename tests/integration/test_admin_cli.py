@@ -212,6 +212,9 @@ def test_tenants_list_add_and_set_status(env):
     again = ok(run(env, "tenants", "set-status", "--tenant", str(added["id"]), "--status", "suspended")).stdout
     assert f"note: tenant {added['id']} was already suspended" in again
     assert {t["slug"]: t["status"] for t in ok_json(env, "tenants", "list")}["loja-nova"] == "suspended"
+    timed = ok_json(env, "tenants", "set-schedule", "--tenant", "loja-nova", "--schedule", " */30 6-22 * * * ")
+    assert (timed["old_schedule"], timed["schedule"], timed["changed"]) == (None, "*/30 6-22 * * *", True)
+    assert {t["slug"]: t["sync_schedule"] for t in ok_json(env, "tenants", "list")}["loja-nova"] == "*/30 6-22 * * *"
 
 
 def test_tenants_bad_input(env):
@@ -240,6 +243,8 @@ def test_tenants_bad_input(env):
     fails(env, "tenants", "set-status", "--tenant", "nobody", "--status", "active", expect="unknown tenant nobody")
     fails(env, "tenants", "set-status", "--tenant", str(first), "--status", "gone", expect="invalid choice: 'gone'")
     fails(env, "tenants", "set-status", "--tenant", "0", "--status", "suspended", expect="platform admin tenant")
+    fails(env, "tenants", "set-schedule", "--tenant", str(first), "--schedule", "0 25 * * *",
+          expect=f"tenants.sync_schedule '0 25 * * *' for tenant {first}: not a valid cron expression")
     assert [t["slug"] for t in ok_json(env, "tenants", "list")] == ["platform-admin", "demo-1", "demo-2", "demo-3"]
     # --json failures: exit 1, the error on stderr and as JSON on stdout
     result = run(env, "tenants", "set-status", "--tenant", "999", "--status", "active", "--json")

@@ -3,6 +3,9 @@ where it is proven so, the view otherwise; and every value the source sends kept
 
 from __future__ import annotations
 
+import concurrent.futures
+import threading
+
 import psycopg
 import pytest
 
@@ -86,6 +89,22 @@ def test_sync_reads_the_base_tables_and_one_check_serves_every_tenant(env):
     checks = _checks(env)
     assert len(checks) == 1 and checks[0][1] is True and checks[0][2] > 200
     assert checks[0][0] == plan.fingerprint
+
+
+def test_runs_starting_together_share_one_check(env):
+    """Four runs choosing at once: one samples the view under the advisory lock, the others wait
+    and read its record; one check row, every plan the same."""
+    barrier = threading.Barrier(4)
+
+    def choose() -> strategy.SourcePlan:
+        with _snapshot(env.source_reader_uri) as src, psycopg.connect(env.analytics_uri, autocommit=True) as analytics:
+            barrier.wait(timeout=30)
+            return strategy.choose(src, analytics)
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        plans = list(pool.map(lambda _: choose(), range(4)))
+    assert {(p.strategy, p.fingerprint) for p in plans} == {(strategy.BASE_TABLES, plans[0].fingerprint)}
+    assert len(_checks(env)) == 1
 
 
 def test_a_changed_view_definition_is_checked_again_and_falls_back_to_the_view(env):

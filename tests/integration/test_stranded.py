@@ -72,3 +72,22 @@ def test_status_shows_the_stranded_count(env):
     assert done.returncode == 0, done.stderr
     rows = {row["tenant"]: row for row in json.loads(done.stdout)}
     assert rows[tenant]["stranded"] == 1 and rows[env.tenant_ids[1]]["stranded"] in (None, 0)
+
+
+def test_an_infinite_row_of_a_new_inbox_is_quarantined_once_not_read(env):
+    """A tenant's first run reads its inboxes' whole history: the infinite row is on record once
+    (source_clock_anomaly), never also read and rejected by the transform, nor taken for a row the
+    source cannot compute when another one (poisoned) sends the run narrowing its read down."""
+    tenant = env.tenant_ids[0]
+    infinite, poisoned = _two_conversations(env, tenant)
+    with env.source() as conn:
+        conn.execute("UPDATE conversations SET updated_at = 'infinity' WHERE id = %s", (infinite,))
+        conn.execute("UPDATE conversations SET created_at = '0001-01-01', first_reply_created_at = "
+                     "coalesce(first_reply_created_at, updated_at) WHERE id = %s", (poisoned,))
+    result = engine.sync_tenant(tenant)
+    assert result.status == "success" and result.stranded == 1 and result.failed == 1
+    with env.analytics() as conn:
+        reasons = dict(conn.execute("SELECT conversation_id, split_part(reason, ':', 1) FROM etl_quarantine "
+                                    "WHERE tenant_id = %s", (tenant,)).fetchall())
+    assert reasons == {str(infinite): "source_clock_anomaly", str(poisoned): "source_row_error"}
+    assert infinite not in target_state(env, tenant) and poisoned not in target_state(env, tenant)

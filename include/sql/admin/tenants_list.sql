@@ -1,5 +1,5 @@
 -- Every tenant (not deleted) with its plan, its inboxes and its conversation count against the plan.
-SELECT t.id, t.slug, t.name, t.account_id, t.status, t.plan, t.timezone, t.inbox_ids,
+SELECT t.id, t.slug, t.name, t.account_id, t.status, t.plan, t.timezone, t.sync_schedule, t.inbox_ids,
        count(m.inbox_id) FILTER (WHERE m.is_active) AS active_inboxes,
        count(m.inbox_id) FILTER (WHERE m.is_active IS NOT TRUE) AS inactive_inboxes,
        t.max_inboxes,

@@ -32,6 +32,7 @@ from chatwoot_etl.contract import DEFAULT_TIMEZONE, SYNCED_STATUSES, TENANT_STAT
 from chatwoot_etl.errors import AdminError
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
+from chatwoot_etl.schedules import schedule_problem
 
 log = EventLogger(__name__)
 
@@ -369,6 +370,27 @@ def set_tenant_status(analytics: psycopg.Connection, ref: str | int, status: str
         raise AdminError(f"unknown tenant {ref!s}: it was deleted meanwhile")
     row["changed"] = row["old_status"] != row["status"]
     log.info("tenant_status_set", tenant=row["id"], old=row["old_status"], new=status, by=actor(by))
+    return row
+
+
+def set_tenant_schedule(analytics: psycopg.Connection, ref: str | int, schedule: str | None, by: str | None = None
+                        ) -> dict[str, Any]:
+    """A tenant's own cron (None: the default schedule), refused with the reason when Airflow could
+    not schedule it; the DAG picks it up at the next registry refresh."""
+    schedule = schedule.strip() if schedule else None
+    if schedule is not None:
+        problem = schedule_problem(schedule)
+        if problem:
+            raise AdminError(f"tenants.sync_schedule {schedule!r} for tenant {ref!s}: {problem}")
+    tenant = get_tenant(analytics, ref)
+    with analytics.transaction():
+        row = _row(analytics, "admin/tenant_set_schedule.sql", {"id": tenant["id"], "schedule": schedule})
+    if row is None:
+        raise AdminError(f"unknown tenant {ref!s}: it was deleted meanwhile")
+    row["changed"] = row["old_schedule"] != row["schedule"]
+    row["notes"] = ["the DAG uses it from the next registry refresh (the registry DAG, or `chatwoot-etl registry "
+                    "refresh`)"] if row["changed"] else [f"tenant {row['id']}'s schedule was already that"]
+    log.info("tenant_schedule_set", tenant=row["id"], old=row["old_schedule"], new=schedule, by=actor(by))
     return row
 
 

@@ -4,6 +4,7 @@
     chatwoot-etl tenants list
     chatwoot-etl tenants add --name NAME --slug SLUG --account-id N [--timezone TZ] [--status S] [--force]
     chatwoot-etl tenants set-status --tenant ID --status S
+    chatwoot-etl tenants set-schedule --tenant ID (--schedule CRON | --default)
     chatwoot-etl inboxes discover --tenant ID [--apply]
     chatwoot-etl inboxes map --inbox ID --tenant ID [--force]
     chatwoot-etl inboxes unmap --inbox ID
@@ -197,6 +198,9 @@ def tenants(args: argparse.Namespace) -> int:
                     src.close()
         elif args.action == "adopt":
             result = mappings.adopt_tenant(analytics, account_id=args.account_id, timezone=args.timezone, by=args.by)
+        elif args.action == "set-schedule":
+            result = mappings.set_tenant_schedule(analytics, args.tenant, None if args.default else args.schedule,
+                                                  by=args.by)
         else:
             result = mappings.set_tenant_status(analytics, args.tenant, args.status, by=args.by)
             if not result["changed"]:

@@ -191,6 +191,11 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:
     status = t_sub.add_parser("set-status", parents=[changing], help="change a tenant's status")
     status.add_argument("--tenant", required=True, help="tenant id or slug")
     status.add_argument("--status", choices=TENANT_STATUSES, required=True)
+    timing = t_sub.add_parser("set-schedule", parents=[changing], help="a tenant's own sync schedule (cron)")
+    timing.add_argument("--tenant", required=True, help="tenant id or slug")
+    cron = timing.add_mutually_exclusive_group(required=True)
+    cron.add_argument("--schedule", help="cron expression or @preset, e.g. '*/30 6-22 * * *'")
+    cron.add_argument("--default", action="store_true", help="back to the default schedule")
     tenants.set_defaults(func=admin.tenants)
 
     inboxes = commands.add_parser("inboxes", help="discover and map Chatwoot inboxes to tenants")

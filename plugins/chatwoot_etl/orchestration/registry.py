@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +28,6 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 ENV_PATH = settings.REGISTRY_PATH.env_var
 DEFAULT_SCHEDULE = settings.DEFAULT_SCHEDULE.default
-_CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,\-?LW#]+$")
 
 
 def snapshot_path() -> Path:
@@ -48,17 +46,6 @@ def last_good_path(path: Path) -> Path:
 
 def default_schedule() -> str:
     return settings.DEFAULT_SCHEDULE.get()
-
-
-def plausible_cron(expression: str | None) -> bool:
-    """A cheap shape check (5 or 6 fields, or an @preset); Airflow's timetable does the real one."""
-    if not expression or not expression.strip():
-        return False
-    text = expression.strip()
-    if text.startswith("@"):
-        return text in {"@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually", "@midnight"}
-    fields = text.split()
-    return len(fields) in (5, 6) and all(_CRON_FIELD.match(f) for f in fields)
 
 
 @dataclass(frozen=True)
@@ -148,12 +135,17 @@ def write(tenants: list[TenantEntry], path: Path | None = None) -> Path:
 
 
 def entries_from_rows(rows: list[tuple[Any, ...]]) -> list[TenantEntry]:
-    """Rows of etl/registry_tenants.sql -> entries; an implausible cron falls back to the default."""
+    """Rows of etl/registry_tenants.sql -> entries; a schedule that cannot schedule a DAG is
+    reported (tenant, key, value, why) and the default used, so one bad row never stops the others."""
+    from chatwoot_etl.schedules import schedule_problem
+
     entries = []
     for tenant_id, name, slug, tz, schedule, inboxes in rows:
-        if schedule is not None and not plausible_cron(schedule):
-            log.warning("event=registry_bad_schedule tenant=%s schedule=%r note=\"default schedule used\"",
-                        tenant_id, schedule)
+        problem = schedule_problem(schedule) if schedule is not None else None
+        if problem:
+            log.error("event=registry_bad_schedule tenant=%s key=tenants.sync_schedule value=%r problem=%r "
+                      "note=\"default schedule used; fix it with: chatwoot-etl tenants set-schedule\"",
+                      tenant_id, schedule, problem)
             schedule = None
         entries.append(TenantEntry(int(tenant_id), name, slug, tz or DEFAULT_TIMEZONE,
                                    schedule.strip() if schedule else None, sorted(int(i) for i in inboxes or [])))

@@ -247,30 +247,33 @@ def _stream_chunks(ctx: RunContext, src: psycopg.Connection, inboxes: list[runs.
     window = plan_window(ctx.options, inboxes, ctx.start_mark, source.source_clock(src))
     ctx.result.history_inboxes = list(window.history_inboxes)
     ctx.result.window = window
-    _count_stranded(ctx, src, [inbox.inbox_id for inbox in inboxes], window)
+    # conversations dated infinity are on record (quarantined) instead of read, even from a history inbox
+    never_read = _count_stranded(ctx, src, [inbox.inbox_id for inbox in inboxes], window)
     ctx.log.info("window_planned", after=window.after[0].isoformat(), after_id=window.after[1],
                  until=window.until.isoformat(), synced_inboxes=len(window.synced_inboxes),
                  history_inboxes=",".join(map(str, window.history_inboxes)) or "none")
     load.ensure_staging(ctx.analytics)
     if ctx.full_refresh:
         load.reset_seen(ctx.analytics)
+        load.record_seen(ctx.analytics, set(never_read))  # they still exist: a full refresh keeps their rows
     # History inboxes are read from the beginning in the same keyset order as the rest: once the
     # stream has passed the starting watermark, the tenant watermark covers them too, so they
     # are marked loaded in that chunk's transaction and a crash after it resumes at the watermark.
     ctx.pending_history = [] if not ctx.options.moves_watermark else [
         inbox for inbox in inboxes if inbox.inbox_id in window.history_inboxes]
     try:
-        _read_and_load(ctx, src, window, plan.strategy, excluded_ids=())
+        _read_and_load(ctx, src, window, plan.strategy, excluded_ids=never_read)
     except SourceReadFailed as failed:
         # The source cannot compute some row: find which, quarantine them, read the rest again.
         src.rollback()
         ctx.log.warning("source_read_failed", error=failed.error, note="narrowing it down to conversations")
         started = time.monotonic()
-        found = poison.isolate(src, window, plan.strategy, failed.error)
+        found = poison.isolate(src, window, plan.strategy, failed.error, excluded_ids=never_read)
         src.rollback()
         _quarantine_unreadable(ctx, found, seconds=time.monotonic() - started)
         try:
-            _read_and_load(ctx, src, window, plan.strategy, excluded_ids=tuple(row.conversation_id for row in found))
+            _read_and_load(ctx, src, window, plan.strategy,
+                           excluded_ids=never_read + tuple(row.conversation_id for row in found))
         except SourceReadFailed as again:
             raise SourceRowError(
                 f"tenant {ctx.tenant_id}: {contract.SOURCE_VIEW} cannot compute conversation(s) "
@@ -306,7 +309,10 @@ def _quarantine_unreadable(ctx: RunContext, found: list[poison.PoisonRow], secon
         return
     ids = [row.conversation_id for row in found]
     with ctx.analytics.transaction():
-        for row in found:
+        # one entry and one alert per conversation, however many runs find it still broken
+        on_record = load.quarantined_for(ctx.analytics, ctx.tenant_id, poison.REASON_PREFIX)
+        new = [row for row in found if str(row.conversation_id) not in on_record]
+        for row in new:
             load.quarantine(ctx.analytics, tenant_id=ctx.tenant_id, execution_id=ctx.execution_id,
                             conversation_id=row.conversation_id, inbox_id=row.inbox_id, reason=row.reason,
                             raw_row={"conversation_id": row.conversation_id, "inbox_id": row.inbox_id,
@@ -314,11 +320,14 @@ def _quarantine_unreadable(ctx: RunContext, found: list[poison.PoisonRow], secon
         if ctx.full_refresh:
             load.record_seen(ctx.analytics, set(ids))  # they still exist: a full refresh keeps their rows
         runs.record_source_failures(ctx.analytics, ctx.execution_id, len(found))
-        runs.record_alert(ctx.analytics, kind=poison.REASON_PREFIX, tenant_id=ctx.tenant_id,
-                          execution_id=ctx.execution_id, details={"conversations": ids[:100], "error": found[0].error},
-                          message=f"tenant {ctx.tenant_id}: the source cannot compute {len(found)} conversation(s) "
-                                  f"of {contract.SOURCE_VIEW} ({found[0].error}), e.g. {ids[0]}; quarantined, the "
-                                  "rest of the window loads")
+        if new:
+            new_ids = [row.conversation_id for row in new]
+            runs.record_alert(ctx.analytics, kind=poison.REASON_PREFIX, tenant_id=ctx.tenant_id,
+                              execution_id=ctx.execution_id,
+                              details={"conversations": new_ids[:100], "error": new[0].error},
+                              message=f"tenant {ctx.tenant_id}: the source cannot compute {len(new)} conversation(s) "
+                                      f"of {contract.SOURCE_VIEW} ({new[0].error}), e.g. {new_ids[0]}; quarantined, "
+                                      "the rest of the window loads")
     ctx.result.failed += len(found)
     ctx.details["source_row_errors"] = [{"conversation_id": row.conversation_id, "error": row.error}
                                         for row in found[:20]]
@@ -326,12 +335,14 @@ def _quarantine_unreadable(ctx: RunContext, found: list[poison.PoisonRow], secon
                     seconds=round(seconds, 1))
 
 
-def _count_stranded(ctx: RunContext, src: psycopg.Connection, inbox_ids: list[int], window: ExtractWindow) -> None:
-    """Count (and report once) the conversations dated beyond this window's upper bound."""
+def _count_stranded(ctx: RunContext, src: psycopg.Connection, inbox_ids: list[int],
+                    window: ExtractWindow) -> tuple[int, ...]:
+    """Count (and report once) the conversations dated beyond this window's upper bound; the ids
+    of the infinite ones (quarantined by the report)."""
     found = stranded.find(src, inbox_ids, window.until)
     if found is None:
         ctx.details["stranded"] = "not counted: the source role cannot read conversations"
-        return
+        return ()
     ctx.result.stranded = len(found)
     runs.record_stranded(ctx.analytics, ctx.execution_id, len(found))
     if found:
@@ -340,6 +351,7 @@ def _count_stranded(ctx: RunContext, src: psycopg.Connection, inbox_ids: list[in
         ctx.log.warning("stranded_conversations", count=len(found), newly_alerted=len(new),
                         infinite=sum(not row.finite for row in found), first=found[0].conversation_id,
                         note="updated_at beyond the source's clock: future rows are read once it passes them")
+    return tuple(row.conversation_id for row in found if not row.finite)
 
 
 def _finish_run(ctx: RunContext) -> None:

@@ -226,3 +226,8 @@ def quarantine(
             "raw_row": Jsonb(json.loads(json.dumps(raw_row, default=str))),
         },
     )
+
+
+def quarantined_for(conn: psycopg.Connection, tenant_id: int, kind: str) -> set[str]:
+    """The tenant's conversation ids (as stored: text) already quarantined for this kind of reason."""
+    return {row[0] for row in conn.execute(sql_text("etl/quarantined_for.sql"), {"tenant_id": tenant_id, "kind": kind})}

@@ -48,9 +48,10 @@ def _copy_to_nowhere(src: psycopg.Connection, statement, params) -> list[bytes]:
     return blocks
 
 
-def window_keys(src: psycopg.Connection, window: ExtractWindow, strategy: str) -> dict[int, int | None]:
+def window_keys(src: psycopg.Connection, window: ExtractWindow, strategy: str,
+                excluded_ids: tuple[int, ...] = ()) -> dict[int, int | None]:
     """conversation_id -> inbox_id of every row the window reads."""
-    statement, params = source.extract_statement(window, strategy, keys_only=True)
+    statement, params = source.extract_statement(window, strategy, keys_only=True, excluded_ids=excluded_ids)
     keys: dict[int, int | None] = {}
     for line in b"".join(_copy_to_nowhere(src, statement, params)).decode().splitlines():
         conversation, _, inbox = line.partition(",")
@@ -82,12 +83,14 @@ def read_error(src: psycopg.Connection, window: ExtractWindow, strategy: str, id
     return None
 
 
-def isolate(src: psycopg.Connection, window: ExtractWindow, strategy: str, first_error: str) -> list[PoisonRow]:
-    """The conversations whose read fails ([] if the window now reads cleanly), in one snapshot."""
+def isolate(src: psycopg.Connection, window: ExtractWindow, strategy: str, first_error: str,
+            excluded_ids: tuple[int, ...] = ()) -> list[PoisonRow]:
+    """The conversations whose read fails ([] if the window now reads cleanly), in one snapshot;
+    the excluded ones (on record already, never read) are not looked at."""
     src.execute("SELECT 1")  # opens the snapshot: every probe below is a savepoint of it
     try:
         with src.transaction(force_rollback=True):
-            keys = window_keys(src, window, strategy)
+            keys = window_keys(src, window, strategy, excluded_ids)
     except ROW_ERRORS as exc:
         raise SourceRowError(f"{contract.SOURCE_VIEW} cannot list the rows of the window either "
                              f"({describe_error(exc)}); first error: {first_error}") from exc

@@ -55,7 +55,7 @@ def report(analytics: psycopg.Connection, *, tenant_id: int, execution_id: str,
     returns the newly alerted ones."""
     params = {"tenant_id": tenant_id}
     with analytics.transaction():
-        quarantined = {row[0] for row in analytics.execute(sql_text("etl/clock_quarantined.sql"), params)}
+        quarantined = load.quarantined_for(analytics, tenant_id, ALERT_KIND)
         for row in stranded:
             if not row.finite and str(row.conversation_id) not in quarantined:
                 load.quarantine(analytics, tenant_id=tenant_id, execution_id=execution_id,
