@@ -191,6 +191,9 @@ RELATIVE_COLUMNS: dict[str, str] = {
     "is_this_year": "boolean",
 }
 
+# The lead rules' vertical packs (sync/leads/packs/<name>.json); a tenant without one uses generic.
+LEAD_PACKS = ("generic", "fitness", "real_estate", "health", "education")
+
 # Lead signals the classifier computes from the contact's own messages -> target type.
 LEAD_LABELS = ("Alto", "Médio", "Baixo", "N/A")  # N/A: no message of the contact to judge
 LEAD_COLUMNS: dict[str, str] = {
@@ -235,6 +238,7 @@ TARGET_COLUMNS: dict[str, str] = {
     **CALENDAR_COLUMNS,
     **RELATIVE_COLUMNS,
     **LEAD_COLUMNS,
+    "lead_rules_version": "character varying(40)",
 }
 
 # Source text columns whose target type is bounded; longer values are cut (and counted).

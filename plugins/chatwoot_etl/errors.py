@@ -69,6 +69,11 @@ class MigrationError(ChatwootEtlError):
     """A migration of the analytics database failed (rolled back) or was edited after it was applied."""
 
 
+class LabelledFileError(ChatwootEtlError):
+    """A labelled-conversations file (leads evaluate) that cannot be read: names the conversation
+    and the field."""
+
+
 # A retry cannot fix these: Airflow fails them at once instead of retrying.
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (ConfigurationError, ContractDrift, LockRefused, SourceRowError)
 

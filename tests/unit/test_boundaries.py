@@ -12,7 +12,7 @@ import pytest
 
 from chatwoot_etl.paths import PACKAGE_DIR
 
-KERNEL = ("contract", "pgtypes", "paths", "logs", "errors", "settings", "connections", "clock", "limits")
+KERNEL = ("contract", "pgtypes", "paths", "logs", "errors", "settings", "connections", "clock", "limits", "schedules")
 SUBPACKAGES = ("sync", "orchestration", "admin", "cli", "localdev")
 # subpackage -> the subpackages it may import (the kernel is open to everyone).
 ALLOWED = {

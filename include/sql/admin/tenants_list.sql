@@ -1,5 +1,6 @@
 -- Every tenant (not deleted) with its plan, its inboxes and its conversation count against the plan.
-SELECT t.id, t.slug, t.name, t.account_id, t.status, t.plan, t.timezone, t.sync_schedule, t.inbox_ids,
+SELECT t.id, t.slug, t.name, t.account_id, t.status, t.plan, t.timezone, coalesce(t.lead_pack, 'generic') AS lead_pack,
+       t.lead_rules IS NOT NULL AS lead_override, t.sync_schedule, t.inbox_ids,
        count(m.inbox_id) FILTER (WHERE m.is_active) AS active_inboxes,
        count(m.inbox_id) FILTER (WHERE m.is_active IS NOT TRUE) AS inactive_inboxes,
        t.max_inboxes,

@@ -394,6 +394,45 @@ def set_tenant_schedule(analytics: psycopg.Connection, ref: str | int, schedule:
     return row
 
 
+def set_tenant_rules(analytics: psycopg.Connection, ref: str | int, *, pack: str | None = None,
+                     override: Any = None, keep_override: bool = True, by: str | None = None) -> dict[str, Any]:
+    """A tenant's lead pack (None: keep it) and override (keep_override: keep it; else the given
+    one, None clearing it), checked by compiling them before anything is written."""
+    from psycopg.types.json import Jsonb
+
+    from chatwoot_etl.sync.leads.rules import load_rules
+
+    tenant = get_tenant(analytics, ref)
+    new_pack = tenant["lead_pack"] if pack is None else pack
+    new_override = tenant["lead_rules"] if keep_override else override
+    before = _rules_version(tenant["lead_rules"], tenant["lead_pack"])
+    try:
+        after = load_rules(new_override, pack=new_pack).version
+    except ValueError as exc:
+        raise AdminError(f"tenant {tenant['id']}: {exc}") from None
+    with analytics.transaction():
+        row = _row(analytics, "admin/tenant_set_rules.sql", {
+            "id": tenant["id"], "pack": new_pack, "override": None if new_override is None else Jsonb(new_override)})
+    if row is None:
+        raise AdminError(f"unknown tenant {ref!s}: it was deleted meanwhile")
+    row.update(old_rules_version=before, rules_version=after, changed=before != after)
+    row["notes"] = ([f"the next syncs classify with {after}; re-classify the {row['stored_rows']} stored row(s) with "
+                     f"`chatwoot-etl leads reclassify --tenant {row['id']}`"] if row["changed"]
+                    else [f"tenant {row['id']} already classifies with {after}"])
+    log.info("tenant_rules_set", tenant=row["id"], pack=new_pack, rules=after, previous=before, by=actor(by))
+    return row
+
+
+def _rules_version(override: Any, pack: str | None) -> str | None:
+    """The version of the rules a tenant has now, None where they do not compile."""
+    from chatwoot_etl.sync.leads.rules import load_rules
+
+    try:
+        return load_rules(override, pack=pack).version
+    except ValueError:
+        return None
+
+
 def _result(action: str, inbox_id: int, tenant: dict[str, Any] | None, *, changed: bool, by: str,
             from_tenant: int | None = None, warnings: list[str] | None = None, notes: list[str] | None = None,
             inbox_name: str | None = None) -> dict[str, Any]:

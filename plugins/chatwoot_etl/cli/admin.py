@@ -5,6 +5,7 @@
     chatwoot-etl tenants add --name NAME --slug SLUG --account-id N [--timezone TZ] [--status S] [--force]
     chatwoot-etl tenants set-status --tenant ID --status S
     chatwoot-etl tenants set-schedule --tenant ID (--schedule CRON | --default)
+    chatwoot-etl tenants set-rules --tenant ID [--pack P] [--override JSON | --override-file F | --clear-override]
     chatwoot-etl inboxes discover --tenant ID [--apply]
     chatwoot-etl inboxes map --inbox ID --tenant ID [--force]
     chatwoot-etl inboxes unmap --inbox ID
@@ -196,8 +197,13 @@ def tenants(args: argparse.Namespace) -> int:
             finally:
                 if src is not None:
                     src.close()
+            if args.lead_pack and not result.get("adopted"):
+                result["lead_pack"] = mappings.set_tenant_rules(analytics, result["id"], pack=args.lead_pack,
+                                                                by=args.by)["pack"]
         elif args.action == "adopt":
             result = mappings.adopt_tenant(analytics, account_id=args.account_id, timezone=args.timezone, by=args.by)
+        elif args.action == "set-rules":
+            result = _set_rules(analytics, args)
         elif args.action == "set-schedule":
             result = mappings.set_tenant_schedule(analytics, args.tenant, None if args.default else args.schedule,
                                                   by=args.by)
@@ -211,6 +217,27 @@ def tenants(args: argparse.Namespace) -> int:
         output.table([{k: v for k, v in result.items() if k not in ("warnings", "notes")}])
         output.notes(result)
     return EXIT_OK
+
+
+def _set_rules(analytics, args: argparse.Namespace) -> dict[str, Any]:
+    import json
+
+    from chatwoot_etl.admin import mappings
+
+    override, keep = None, True
+    if args.override is not None:
+        override, keep = args.override, False
+    elif args.override_file is not None:
+        try:
+            override, keep = json.loads(args.override_file.read_text(encoding="utf-8")), False
+        except json.JSONDecodeError as exc:
+            raise AdminError(f"{args.override_file}: not JSON ({exc})") from None
+    elif args.clear_override:
+        keep = False
+    result = mappings.set_tenant_rules(analytics, args.tenant, pack=args.pack, override=override, keep_override=keep,
+                                       by=args.by)
+    return {k: (output.dumps(v) if k in ("old_override", "override") and v is not None else v)
+            for k, v in result.items()}
 
 
 # ---------------------------------------------------------------------------------------------

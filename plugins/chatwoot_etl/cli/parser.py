@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from chatwoot_etl import clock, settings
-from chatwoot_etl.cli import admin, core
+from chatwoot_etl.cli import admin, core, leads
 from chatwoot_etl.cli.output import EXIT_FAILED, PROG
-from chatwoot_etl.contract import DEFAULT_TIMEZONE, TENANT_STATUSES
+from chatwoot_etl.contract import DEFAULT_TIMEZONE, LEAD_PACKS, TENANT_STATUSES
 from chatwoot_etl.limits import MAX_CHUNK_SIZE, MAX_LOOKBACK
 
 
@@ -74,6 +74,18 @@ def _positive_id(text: str, problem: str) -> int:
         raise argparse.ArgumentTypeError(problem) from None
     if not 1 <= value <= MAX_ID:
         raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def _json_object(text: str) -> dict:
+    import json
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"must be a JSON object of rule keys, not {text[:60]}")
     return value
 
 
@@ -184,6 +196,7 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--timezone", default=DEFAULT_TIMEZONE)
     add.add_argument("--status", choices=TENANT_STATUSES, default="active")
     add.add_argument("--force", action="store_true", help="register even if the source has no such account")
+    add.add_argument("--lead-pack", choices=LEAD_PACKS, help="the lead rules' vertical pack (default generic)")
     adopt = t_sub.add_parser("adopt", parents=[changing],
                              help="take over the existing tenant of a Chatwoot account (name, slug, plan kept)")
     adopt.add_argument("--account-id", type=_account_id, required=True)
@@ -191,6 +204,14 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:
     status = t_sub.add_parser("set-status", parents=[changing], help="change a tenant's status")
     status.add_argument("--tenant", required=True, help="tenant id or slug")
     status.add_argument("--status", choices=TENANT_STATUSES, required=True)
+    rules = t_sub.add_parser("set-rules", parents=[changing],
+                             help="a tenant's lead-rule pack and override (then: leads reclassify)")
+    rules.add_argument("--tenant", required=True, help="tenant id or slug")
+    rules.add_argument("--pack", choices=LEAD_PACKS, help="the vertical pack (default: keep; new tenants: generic)")
+    override = rules.add_mutually_exclusive_group()
+    override.add_argument("--override", type=_json_object, help="a JSON object of rule keys replacing the pack's")
+    override.add_argument("--override-file", type=Path, help="the override as a JSON file")
+    override.add_argument("--clear-override", action="store_true", help="drop the tenant's override")
     timing = t_sub.add_parser("set-schedule", parents=[changing], help="a tenant's own sync schedule (cron)")
     timing.add_argument("--tenant", required=True, help="tenant id or slug")
     cron = timing.add_mutually_exclusive_group(required=True)
@@ -220,3 +241,23 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:
     history.add_argument("--inbox", type=_inbox_id)
     history.add_argument("--limit", type=_integer(1, 100_000), default=50)
     inboxes.set_defaults(func=admin.inboxes)
+
+    lead = commands.add_parser("leads", help="evaluate, explain and re-apply the lead rules")
+    l_sub = lead.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    evaluate = l_sub.add_parser("evaluate", parents=[plain],
+                                help="precision / recall / confusion per flag on labelled conversations")
+    evaluate.add_argument("--file", required=True, help="labelled conversations, .json or .csv")
+    rules_of = evaluate.add_mutually_exclusive_group()
+    rules_of.add_argument("--pack", choices=LEAD_PACKS, default=None, help="a pack's rules (default generic)")
+    rules_of.add_argument("--tenant", type=_integer(0, MAX_ID), help="a tenant's rules: its pack and override")
+    evaluate.set_defaults(func=leads.evaluate)
+    why = l_sub.add_parser("explain", parents=[plain], help="which message and rule set each flag of a conversation")
+    why.add_argument("--tenant", type=_integer(0, MAX_ID), required=True)
+    why.add_argument("--conversation", type=_integer(0, MAX_ID), required=True)
+    why.set_defaults(func=leads.explain)
+    again = l_sub.add_parser("reclassify", parents=[plain],
+                             help="recompute a tenant's stored lead columns with its current rules")
+    again.add_argument("--tenant", type=_integer(0, MAX_ID), required=True)
+    again.add_argument("--chunk-size", type=_integer(1, MAX_CHUNK_SIZE), default=5000)
+    again.add_argument("--dry-run", action="store_true", help="count what would change, write nothing")
+    again.set_defaults(func=leads.reclassify)

@@ -138,8 +138,8 @@ def sync_tenant(
             )
         try:
             transform.check_timezone(tenant.timezone)
-            rules = leads.load_rules(tenant.lead_rules)
-        except ValueError as exc:  # a bad tenants.timezone or tenants.lead_rules override
+            rules = leads.load_rules(tenant.lead_rules, pack=tenant.lead_pack)
+        except ValueError as exc:  # a bad tenants.timezone, lead_pack or lead_rules override
             raise ConfigurationError(f"tenant {tenant_id}: {exc}") from exc
         ctx = RunContext(analytics, tenant, options, rules, result, log.bind(slug=tenant.slug), variables,
                          on_chunk_committed)
@@ -200,8 +200,9 @@ def _open_run(ctx: RunContext) -> None:
     ctx.start_mark = ctx.result.watermark_start = ctx.result.watermark_end = mark
     runs.start(ctx.analytics, tenant_id=ctx.tenant_id, execution_id=ctx.execution_id,
                load_type=ctx.options.load_type, triggered_by=ctx.options.triggered_by,
-               watermark_start=mark.updated_at if mark else None)
-    ctx.log.info("run_started", watermark=mark.to_json() if mark else "none", chunk_size=ctx.options.chunk_size,
+               watermark_start=mark.updated_at if mark else None, lead_rules_version=ctx.rules.version)
+    ctx.log.info("run_started", lead_rules=ctx.rules.version, watermark=mark.to_json() if mark else "none",
+                 chunk_size=ctx.options.chunk_size,
                  lookback_s=int(ctx.options.lookback.total_seconds()), triggered_by=ctx.options.triggered_by)
 
 

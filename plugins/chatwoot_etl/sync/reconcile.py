@@ -63,7 +63,7 @@ def compare_window(tenant_id: int, window: ExtractWindow, *, chunk_size: int, lo
     with connections.analytics(purpose, settings=connections.ANALYTICS_SESSION) as analytics, \
             connections.source(purpose, settings=settings.SOURCE_SESSION.get()) as src:
         tenant = runs.load_tenant(analytics, tenant_id)
-        rules = leads.load_rules(tenant.lead_rules)
+        rules = leads.load_rules(tenant.lead_rules, pack=tenant.lead_pack)
         src.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         src.read_only = True
         plan = strategy.choose(src, analytics)

@@ -24,6 +24,7 @@ class Tenant:
     status: str
     plan: str | None
     timezone: str
+    lead_pack: str | None
     lead_rules: dict | None
 
 
@@ -81,13 +82,13 @@ def trigger_kind(triggered_by: str) -> str:
 
 
 def start(conn: psycopg.Connection, *, tenant_id: int, execution_id: str, load_type: str, triggered_by: str,
-          watermark_start: datetime | None) -> None:
+          watermark_start: datetime | None, lead_rules_version: str | None = None) -> None:
     conn.execute(
         sql_text("etl/start_run.sql"),
         {"tenant_id": tenant_id, "execution_id": execution_id, "load_type": load_type,
          "is_full_load": load_type == "full", "triggered_by": trigger_kind(triggered_by), "detail": triggered_by,
          "watermark_start": watermark_start,
-         "etl_version": __version__},
+         "etl_version": __version__, "lead_rules_version": lead_rules_version},
     )
 
 

@@ -407,8 +407,9 @@ def transform_chunk(
     rows.insert(0, "tenant_id", pd.array([tenant_id] * len(rows), dtype="Int64"))
     calendar = calendar_fields(rows["conversation_created_at"], timezone)
     relative = relative_fields(calendar, rows["waiting_since"], timezone, as_of or datetime.now(UTC))
-    lead = leads.classify(pd.Series([leads.contact_texts(m) for m in messages], dtype=object), rules)
-    rows = pd.concat([rows, calendar, relative, lead.set_axis(rows.index)], axis=1)
+    lead = leads.classify(messages, rules, index=rows.index)
+    lead["lead_rules_version"] = pd.array([rules.version] * len(rows), dtype="str")
+    rows = pd.concat([rows, calendar, relative, lead], axis=1)
     return TransformResult(rows=rows[list(contract.TARGET_COLUMNS)], rejected=_rejections(frame, columns.problems),
                            truncated=columns.truncated)
 

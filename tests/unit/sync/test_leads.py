@@ -1,5 +1,6 @@
-"""The lead classifier: a labelled table of realistic conversations pins precision and recall,
-and targeted tests pin each defect of the previous regex-over-JSON approach."""
+"""The lead classifier on the generic pack: a table of conversations pins precision and recall,
+and targeted tests pin each defect of the previous regex-over-JSON approach. The dialogue rules
+are pinned in test_lead_dialogue.py, the packs and the labelled sets in test_lead_packs.py."""
 
 from __future__ import annotations
 
@@ -9,12 +10,7 @@ import pandas as pd
 import pytest
 
 from chatwoot_etl import contract
-from chatwoot_etl.sync.leads import (
-    classify,
-    contact_messages,
-    load_rules,
-    normalise_text,
-)
+from chatwoot_etl.sync.leads import classify, contact_texts, load_rules, normalise_text
 
 
 def C(text):  # the contact
@@ -105,8 +101,8 @@ EXAMPLES: list[tuple[list[dict], bool, bool]] = [
     ([C("Atendimento das 08:00 às 18:00?"), A("Sim")], False, False),
     ([C("2024-05-01 10:00:00 erro no sistema")], False, False),
     # conversions
-    ([C("Fechado! Pode enviar o contrato")], True, False),
-    ([C("Já fiz o pix, segue o comprovante")], True, False),
+    ([C("Fechado, quero comprar! Pode enviar o contrato")], True, False),   # a promise, not a payment
+    ([C("Já fiz o pix, segue o comprovante")], True, True),                 # a conversion has passed the visit stage
 ]
 
 
@@ -119,8 +115,7 @@ def _compiled(messages: list[dict], *, ensure_ascii: bool = True) -> str:
 
 
 def run(conversations: list[list[dict]], rules=None, *, ensure_ascii: bool = True) -> pd.DataFrame:
-    compiled = pd.Series([_compiled(c, ensure_ascii=ensure_ascii) for c in conversations], dtype="str")
-    return classify(contact_messages(compiled), rules or load_rules())
+    return classify([_compiled(c, ensure_ascii=ensure_ascii) for c in conversations], rules or load_rules())
 
 
 def _precision_recall(predicted: pd.Series, truth: pd.Series, positive: bool) -> tuple[float, float]:
@@ -168,7 +163,7 @@ def test_output_columns_and_types(table_result):
 def test_conversion_and_scores_order_sensibly():
     result = run(
         [
-            [C("Fechado! Pode enviar o contrato")],
+            [C("Fechado! Já fiz o pix, segue o comprovante")],
             [C("Quero agendar uma visita amanhã às 15h")],
             [C("Quanto custa?")],
             [C("Bom dia")],
@@ -197,32 +192,25 @@ def test_json_escaped_accents_are_decoded_before_matching():
 
 
 def test_contact_messages_are_decoded_texts_not_json():
-    compiled = pd.Series([_compiled([C("Olá, não quero"), A("ok")]), None, "[]"], dtype="str")
-    texts = contact_messages(compiled)
-    assert texts.tolist() == [["Olá, não quero"], [], []]
+    assert contact_texts(json.loads(_compiled([C("Olá, não quero"), A("ok")]))) == ["Olá, não quero"]
+    assert contact_texts(None) == [] and contact_texts([]) == []
 
 
-def test_bots_agents_notes_and_activity_are_never_scanned():
-    compiled = pd.Series(
-        [_compiled([B("Quero comprar"), A("quero agendar visita amanhã 10h"), P("quanto custa?"),
-                    N("fechado, já fiz o pix"), X("visita agendada amanhã 10h")])],
-        dtype="str",
-    )  # fmt: skip
-    assert contact_messages(compiled).tolist() == [[]]
-    result = run([[B("Quero comprar"), A("quero agendar visita amanhã 10h"), N("fechado")]])
+def test_bots_agents_notes_and_activity_are_never_the_contacts_intent():
+    messages = [B("Quero comprar"), A("quero agendar visita amanhã 10h"), P("quanto custa?"),
+                N("fechado, já fiz o pix"), X("visita agendada amanhã 10h")]
+    assert contact_texts(json.loads(_compiled(messages))) == []
+    result = run([messages])
     assert not result.loc[0, ["is_lead", "visit_scheduled", "crm_converted"]].any()
     assert result.loc[0, "ai_probability_score"] == 0
 
 
 def test_message_type_is_compared_as_a_number_not_a_bool():
-    compiled = pd.Series(
-        [json.dumps([{"sender": "Contact", "message_type": False, "private": False, "text": "quanto custa?"},
-                     {"sender": "Contact", "message_type": "0", "private": False, "text": "oi"},
-                     {"sender": "Contact", "message_type": 1, "private": False, "text": "x"},
-                     {"sender": "Contact", "message_type": 0, "private": True, "text": "y"}])],
-        dtype="str",
-    )  # fmt: skip
-    assert contact_messages(compiled).tolist() == [["oi"]]
+    messages = [{"sender": "Contact", "message_type": False, "private": False, "text": "quanto custa?"},
+                {"sender": "Contact", "message_type": "0", "private": False, "text": "oi"},
+                {"sender": "Contact", "message_type": 1, "private": False, "text": "x"},
+                {"sender": "Contact", "message_type": 0, "private": True, "text": "y"}]
+    assert contact_texts(messages) == ["oi"]
 
 
 def test_bare_times_never_schedule_a_visit():
@@ -239,15 +227,16 @@ def test_confirmation_needs_a_recent_visit_intent():
 
 
 def test_per_tenant_override_changes_the_outcome():
-    conversation = [[C("Quero fazer uma avaliação odontológica na terça às 9h")]]
+    conversation = [[C("Quero fazer uma limpeza de pele na terça às 9h")]]
     default = run(conversation)
-    assert not default.loc[0, "is_lead"] and not default.loc[0, "visit_scheduled"]
-    clinic = load_rules({"visit_intent": ["avaliacao(?: odontologica)?", "consulta"], "weights": {"visit_intent": 50}})
-    tuned = run(conversation, clinic)
+    assert default.loc[0, "is_lead"] and not default.loc[0, "visit_scheduled"]
+    spa = load_rules({"visit_intent": ["limpeza de pele", "massagem"], "weights": {"visit_intent": 50}})
+    tuned = run(conversation, spa)
     assert tuned.loc[0, "is_lead"] and tuned.loc[0, "visit_scheduled"]
     assert tuned.loc[0, "ai_probability_score"] >= 50 + 35
     # keys absent from the override keep their defaults
-    assert clinic.weights["price_intent"] == load_rules().weights["price_intent"]
+    assert spa.weights["price_intent"] == load_rules().weights["price_intent"]
+    assert spa.version != load_rules().version and spa.version.startswith("generic:")
 
 
 def test_override_validation():
@@ -286,20 +275,19 @@ def test_normalise_text_strips_accents_and_case():
 
 
 def test_empty_and_missing_messages():
-    result = classify(pd.Series([[], None, []], dtype=object), load_rules())
-    assert len(result) == 3 and not result[["is_lead", "visit_scheduled", "crm_converted"]].any().any()
+    result = classify([[], None, "", "[]"], load_rules())
+    assert len(result) == 4 and not result[["is_lead", "visit_scheduled", "crm_converted"]].any().any()
     # Nothing the contact wrote: not judged, in the dashboards' own word for it.
     assert (result["ai_probability_label"] == "N/A").all()
     assert (result["ai_probability_score"] == 0).all()
 
 
 def test_a_contact_that_wrote_something_unremarkable_is_baixo():
-    result = classify(pd.Series([["Bom dia"], []], dtype=object), load_rules())
+    result = run([[C("Bom dia")], [A("Bom dia!")]])
     assert result["ai_probability_label"].tolist() == ["Baixo", "N/A"]
 
 
 def test_index_is_preserved():
-    messages = pd.Series([["quanto custa?"], ["oi"]], index=[10, 20], dtype=object)
-    result = classify(messages, load_rules())
+    result = classify([[C("quanto custa?")], [C("oi")]], load_rules(), index=pd.Index([10, 20]))
     assert result.index.tolist() == [10, 20]
     assert result["is_lead"].tolist() == [True, False]

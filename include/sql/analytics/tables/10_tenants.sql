@@ -1,5 +1,5 @@
 -- The registry of client businesses, in the shape the dashboards read (their columns, types and
--- defaults), plus what the ETL adds: the tenant's time zone, lead-rule overrides and schedule.
+-- defaults), plus what the ETL adds: the tenant's time zone, lead-rule pack and overrides, schedule.
 -- Naive timestamps here hold the writing session's wall time: the database's TimeZone,
 -- America/Sao_Paulo, for the dashboards and for the ETL's administration commands alike.
 CREATE TABLE tenants (
@@ -21,6 +21,7 @@ CREATE TABLE tenants (
     deleted_at         timestamp,
     -- the ETL's additions
     timezone           text         NOT NULL DEFAULT 'America/Sao_Paulo',
+    lead_pack          text,                                  -- the lead rules' vertical pack (NULL: generic)
     lead_rules         jsonb,                                 -- per-tenant override of the lead classifier
     sync_schedule      text                                   -- per-tenant cron override of the DAG schedule
 );

@@ -147,8 +147,9 @@ CREATE TABLE conversations_analytics (
     crm_converted                     boolean      DEFAULT false,
     ai_probability_label              varchar(50),
     ai_probability_score              numeric(5,2),
-    -- the ETL's addition
-    conversation_timezone             varchar(64)
+    -- the ETL's additions: the zone of the calendar fields, the lead rules the signals come from
+    conversation_timezone             varchar(64),
+    lead_rules_version                varchar(40)                 -- "<pack>:<fingerprint>", as in etl_control
 );
 -- The upsert's key.
 CREATE UNIQUE INDEX idx_conversations_tenant_conv_unique ON conversations_analytics (tenant_id, conversation_id);

@@ -37,7 +37,8 @@ CREATE TABLE etl_control (
     target_visits      integer,
     reconcile_details  jsonb,
     source_strategy    varchar(20),                -- base_tables / view: what the extract read (strategy.py)
-    stranded_rows      integer                     -- conversations updated beyond the run's bound (NULL: not counted)
+    stranded_rows      integer,                    -- conversations updated beyond the run's bound (NULL: not counted)
+    lead_rules_version varchar(40)                 -- "<pack>:<fingerprint>" of the lead rules the run classified with
 );
 CREATE INDEX idx_etl_control_tenant_id ON etl_control (tenant_id);
 CREATE INDEX idx_etl_control_started_at ON etl_control (started_at);

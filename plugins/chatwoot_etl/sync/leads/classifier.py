@@ -1,0 +1,339 @@
+"""The lead, visit and conversion flags of a conversation, read as a dialogue.
+
+Only the contact's own messages show intent; the business's messages (agents, bots, templates)
+are context for them: an offer or a question ("Quer agendar uma aula experimental? Qual dia?")
+makes the contact's "quarta 19h" a booking and their "sim" an acceptance, a proposed slot ("tenho
+terça 8h ou quinta 17h") makes "pode ser" one, a numbered menu turns "2" into the words of its
+option 2. A cancellation undoes a booking until a new time is agreed; a business confirmation of a
+payment the contact spoke of is a conversion. A menu, an offer or a confirmation alone is never a lead.
+
+The funnel is nested, and enforced: a conversion counts as having passed the visit stage, a visit
+implies a lead.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatwoot_etl.sync.leads.rules import NEGATED, LeadRules
+
+CONTACT, BUSINESS = "contact", "business"
+_SIGNAL_CACHE_LIMIT = 200_000
+_MAX_NEGATION_PASSES = 4
+_WS = re.compile(r"\s+")
+# Unicode combining-mark blocks (what unicodedata.combining() flags for Latin text), removed in C.
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\ufe0f]")
+# A numbered menu line ("1️⃣ Planos", "2 - Aula experimental", "3) Já sou aluno") or an inline
+# "Digite 1 para comprar, 2 para alugar".
+_MENU_LINE = re.compile(r"^\s*\*?(\d{1,2}|[a-eA-E](?=[-.):–—]))\s*(?:\ufe0f?\u20e3|[-.):–—]|\s)\s*\*?(\S.{1,80})$",
+                        re.MULTILINE)
+_MENU_INLINE = re.compile(r"(?<!\d)(\d{1,2})\s*(?:para|pra|p/|-)\s+([^,;.\n]{2,60}?)(?=\s*(?:,|;|\.|\n|\bou\b|$))",
+                          re.IGNORECASE)
+_MENU_CHOICE = re.compile(r"^(?:(?:opcao|op|numero|n|quero|escolho|e|seria)\s*(?:a|o)?\s*)?(\d{1,2}|[a-e])\s*[.!)]?$")
+# A time a business can hold a slot at ("18h", "9:30", "meio-dia"), not a part of the day.
+_SLOT_TIME = re.compile(r"(?<!\d)\d{1,2}\s?(?:h|:\d{2})|meio[- ]dia")
+
+
+def normalise_text(text: str) -> str:
+    """Accent- and case-insensitive form: NFKD, combining marks dropped, casefolded, spaces squeezed."""
+    if not text.isascii():
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    return _WS.sub(" ", text.casefold()).strip()
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str           # CONTACT or BUSINESS
+    text: str           # "" for an attachment without text
+
+
+def _is_public(item: dict[str, Any]) -> bool:
+    return item.get("private") in (False, None, "false", "f")
+
+
+def _message_type(item: dict[str, Any]) -> int | None:
+    kind = item.get("message_type")
+    # bool is an int subclass: False must not pass for 0; text "0" is accepted.
+    if isinstance(kind, bool):
+        return None
+    if kind in (0, 1, 2, 3):
+        return int(kind)
+    if isinstance(kind, str) and kind in ("0", "1", "2", "3"):
+        return int(kind)
+    return None
+
+
+def turns_of(parsed: Any) -> list[Turn]:
+    """The public dialogue in one decoded message_compiled: the contact's incoming messages and the
+    business's outgoing ones (agents, bots, templates); private notes and activity left out."""
+    if not isinstance(parsed, list):
+        return []
+    out: list[Turn] = []
+    for item in parsed:
+        if not isinstance(item, dict) or not _is_public(item):
+            continue
+        kind = _message_type(item)
+        text = item.get("text")
+        text = text if isinstance(text, str) else ""
+        if kind == 0 and item.get("sender") == "Contact":
+            out.append(Turn(CONTACT, text))
+        elif kind in (1, 3) and text.strip():
+            out.append(Turn(BUSINESS, text))
+    return out
+
+
+def contact_texts(parsed: Any) -> list[str]:
+    """Texts of the contact's own public incoming messages (non-empty)."""
+    return [t.text for t in turns_of(parsed) if t.role == CONTACT and t.text.strip()]
+
+
+@dataclass(frozen=True)
+class ContactSignals:
+    buy: bool = False
+    price: bool = False
+    visit: bool = False
+    when: bool = False
+    negated: bool = False
+    converted: bool = False
+    declined: bool = False
+    cancel: bool = False
+    reschedule: bool = False
+    accept: bool = False
+    existing: bool = False
+    hedged: bool = False
+    choice: str | None = None
+    text: bool = False       # the message has words (not an attachment alone)
+
+
+@dataclass(frozen=True)
+class BusinessSignals:
+    offer: bool = False
+    when: bool = False
+    confirm: bool = False
+    paid: bool = False
+    unavailable: bool = False
+    menu: dict[str, str] = field(default_factory=dict)
+
+
+def _voided(norm: str, rules: LeadRules) -> str:
+    neutral = norm
+    for _ in range(_MAX_NEGATION_PASSES):
+        voided = rules.negated_intent.sub(NEGATED, neutral)
+        if voided == neutral:
+            break
+        neutral = voided
+    return neutral
+
+
+def contact_signals(text: str, rules: LeadRules) -> ContactSignals:
+    norm = normalise_text(text)
+    if not norm:
+        return ContactSignals()
+    p = rules.patterns
+    neutral = _voided(norm, rules)
+    choice = _MENU_CHOICE.match(norm)
+    declined = bool(p["decline"].search(norm))
+    return ContactSignals(
+        # a message that declines ("já comprei ap ano passado") is no interest in what it names
+        buy=not declined and bool(p["buy_intent"].search(neutral)),
+        price=not declined and bool(p["price_intent"].search(neutral)),
+        visit=not declined and bool(p["visit_intent"].search(neutral)),
+        when=bool(p["datetime_expressions"].search(neutral)),
+        negated=bool(p["negations"].search(neutral)),
+        converted=bool(p["conversion"].search(neutral)),
+        declined=declined,
+        cancel=bool(p["cancellation"].search(norm)),
+        reschedule=bool(p["reschedule"].search(norm)),
+        accept=bool(p["acceptance"].search(norm)),
+        existing=bool(p["existing_customer"].search(norm)),
+        hedged=bool(p["hedge"].search(norm)),
+        choice=choice.group(1) if choice else None,
+        text=True,
+    )
+
+
+def menu_options(text: str) -> dict[str, str]:
+    """A numbered (or lettered) menu's options (at least two), else {}."""
+    options = {n.lower(): label.strip() for n, label in _MENU_LINE.findall(text)}
+    if len(options) < 2:
+        options = {n: label.strip() for n, label in _MENU_INLINE.findall(text)}
+    return options if len(options) >= 2 else {}
+
+
+def _affirmed(pattern: re.Pattern[str], norm: str) -> bool:
+    """A match in a statement, not in a question ("quer deixar outro dia marcado?")."""
+    for found in pattern.finditer(norm):
+        sentence = re.split(r"[.!\n]", norm[found.end():], maxsplit=1)[0]
+        if "?" not in sentence:
+            return True
+    return False
+
+
+def business_signals(text: str, rules: LeadRules) -> BusinessSignals:
+    menu = menu_options(text)
+    norm = normalise_text(text)
+    p = rules.patterns
+    slot = not menu and bool(p["datetime_expressions"].search(norm)) and bool(_SLOT_TIME.search(norm))
+    return BusinessSignals(
+        # a time put as a question ("amanhã 8h ou 13h?") is an offer in itself
+        offer=not menu and (bool(p["offer"].search(norm)) or (slot and "?" in norm)),
+        when=slot,
+        confirm=_affirmed(p["booking_confirmation"], norm),
+        paid=bool(p["payment_confirmation"].search(norm)),
+        unavailable=bool(p["unavailable"].search(norm)),
+        menu=menu,
+    )
+
+
+def _cached(rules: LeadRules, turn: Turn) -> Any:
+    key = (turn.role, turn.text)
+    cache = rules.signal_cache
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= _SIGNAL_CACHE_LIMIT:
+            cache.clear()
+        found = contact_signals(turn.text, rules) if turn.role == CONTACT else business_signals(turn.text, rules)
+        cache[key] = found
+    return found
+
+
+@dataclass
+class Verdict:
+    is_lead: bool = False
+    visit_scheduled: bool = False
+    crm_converted: bool = False
+    score: int = 0
+    label: str = "N/A"
+    contact_messages: int = 0
+    # flag -> (turn index, why): the turn that decided it
+    evidence: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+
+_FAR = -10**6
+
+
+def judge(turns: Sequence[Turn], rules: LeadRules, labels: Sequence[str]) -> Verdict:
+    """The flags, score and label of one conversation (labels: high, medium, low, unjudged)."""
+    window = rules.windows["dialogue_window"]
+    confirmation_window = rules.windows["confirmation_window"]
+    verdict = Verdict()
+    evidence = verdict.evidence
+    lead = scheduled = converted = declined = existing = False
+    seen = {"buy": False, "price": False, "visit": False}
+    visit_context = offer_at = slot_at = contact_time_at = _FAR
+    confirmed = prospect = False
+    contact_visit_at = _FAR   # position (in contact messages) of the contact's last visit intent
+    menu: dict[str, str] = {}
+    contact_count = 0
+
+    def mark(flag: str, index: int, why: str) -> None:
+        evidence.setdefault(flag, (index, why))
+
+    for index, turn in enumerate(turns):
+        if turn.role == BUSINESS:
+            b = _cached(rules, turn)
+            if b.menu:
+                menu = b.menu
+                continue
+            if b.offer:
+                offer_at = visit_context = index
+            if b.when and (b.offer or index - visit_context <= window):
+                slot_at = index
+            # a confirmation books what the contact answered with a time, or a time it names itself
+            if b.confirm and lead and not scheduled and (
+                    index - contact_time_at <= 2 or (b.when and index - visit_context <= window)):
+                scheduled = True
+                evidence["visit_scheduled"] = (index, "booking_confirmation after the contact's answer")
+            if b.confirm and scheduled:
+                confirmed = True
+            if b.unavailable and scheduled and index - contact_time_at <= 2 and not b.confirm:
+                scheduled = False  # "não abrimos domingo": the time the contact asked for is not agreed
+                evidence.pop("visit_scheduled", None)
+            if b.paid and lead and not converted:
+                converted = True
+                mark("crm_converted", index, "payment_confirmation of what the contact paid")
+            continue
+
+        s: ContactSignals = _cached(rules, turn)
+        if s.text:
+            contact_count += 1
+        if s.choice is not None and s.choice in menu:
+            option = contact_signals(menu[s.choice], rules)
+            s = ContactSignals(buy=option.buy, price=option.price, visit=option.visit, existing=option.existing,
+                               text=True)
+            why = f"menu option {s_choice_label(turn, menu)}"
+        else:
+            why = ""
+        existing = existing or s.existing
+        for name, hit in (("buy", s.buy), ("price", s.price), ("visit", s.visit)):
+            if hit:
+                prospect = prospect or not s.existing
+                seen[name] = True
+                lead = True
+                mark("is_lead", index, why or f"{name}_intent")
+        if s.visit:
+            visit_context = index
+            contact_visit_at = contact_count
+        if s.when and not s.negated:
+            contact_time_at = index
+        if s.cancel:
+            if scheduled or index - visit_context <= window:
+                lead = True
+                mark("is_lead", index, "cancellation of a booking")
+            scheduled = False
+            evidence.pop("visit_scheduled", None)
+            if s.when and s.reschedule:  # "desmarca a de quarta, pode ser sexta 18h?"
+                scheduled = True
+                evidence["visit_scheduled"] = (index, "rescheduled to a new time")
+        elif s.when and not s.negated and not s.hedged and (
+                index - visit_context <= window or 0 <= contact_count - contact_visit_at <= confirmation_window):
+            scheduled = lead = True
+            evidence["visit_scheduled"] = (index, "datetime_expressions in a visit context")
+            mark("is_lead", index, "datetime_expressions in a visit context")
+        elif s.accept and not s.negated and not s.hedged and index - slot_at <= 2:
+            scheduled = lead = True
+            evidence["visit_scheduled"] = (index, "acceptance of a proposed slot")
+            mark("is_lead", index, "acceptance of a proposed slot")
+        elif s.accept and not s.negated and not s.hedged and index - offer_at <= 2:
+            lead = True
+            mark("is_lead", index, "acceptance of an offer")
+        if s.converted:
+            converted = lead = True
+            mark("crm_converted", index, "conversion")
+            mark("is_lead", index, "conversion")
+        declined = declined or s.declined
+
+    # A customer's own business (a supplier's, a job seeker's) is no lead, unless the customer also
+    # asked for something new, in words of their own, and got it booked.
+    if existing and not (confirmed and prospect):
+        lead = scheduled = converted = False
+        evidence.clear()
+    # the funnel: a conversion has passed the visit stage, a visit is a lead's
+    scheduled = scheduled or converted
+    lead = lead or scheduled
+    verdict.is_lead, verdict.visit_scheduled, verdict.crm_converted = lead, scheduled, converted
+    verdict.contact_messages = contact_count
+    w = rules.weights
+    engagement = min(max(contact_count - 1, 0) * w["per_extra_message"], w["max_engagement"])
+    score = (seen["buy"] * w["buy_intent"] + seen["price"] * w["price_intent"] + seen["visit"] * w["visit_intent"]
+             + scheduled * w["visit_scheduled"] + converted * w["conversion"] + declined * w["decline"]
+             + (engagement if contact_count else 0))
+    verdict.score = max(0, min(100, int(score)))
+    high, medium, low, unjudged = labels
+    verdict.label = (unjudged if contact_count == 0 else high if verdict.score >= rules.label_alta
+                     else medium if verdict.score >= rules.label_media else low)
+    return verdict
+
+
+def s_choice_label(turn: Turn, menu: dict[str, str]) -> str:
+    choice = _MENU_CHOICE.match(normalise_text(turn.text))
+    number = choice.group(1) if choice else "?"
+    return f"{number} ({menu.get(number, '?')})"
+
+
+def judge_all(conversations: Iterable[Sequence[Turn]], rules: LeadRules, labels: Sequence[str]) -> list[Verdict]:
+    return [judge(turns, rules, labels) for turns in conversations]
