@@ -53,10 +53,12 @@ soak: install
 
 # The benchmark suite (figures and ratios, never a pass/fail): `make bench BENCH_ARGS=--quick`
 # for a smoke run, `BENCH_ARGS="--scale 5"` for 1M conversations. Results: bench/results/latest.json,
-# and the source's cost per tenant at 1x / 5x per strategy in bench/results/source_cost.json.
+# the source's cost per tenant at 1x / 5x per strategy in bench/results/source_cost.json, and the lead
+# classifier's conversations per second against the one before the dialogue rules (lead_classifier.json).
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/source_cost.py $(SOURCE_COST_ARGS)
+	$(BIN)/python bench/lead_classifier.py
 
 # Parse time of the DAG folder for 10, 100 and 500 registered tenants.
 bench-parse: install

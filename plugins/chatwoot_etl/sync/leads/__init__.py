@@ -25,35 +25,29 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUSINESS", "CONTACT", "DEFAULT_PACK", "PACKS", "LeadRules", "Turn", "Verdict", "check_pack", "classify",
-    "classify_turns", "contact_texts", "explain", "judge", "load_rules", "normalise_text", "turns_of", "validate_override",
+    "contact_texts", "explain", "judge", "load_rules", "normalise_text", "turns_of", "validate_override",
 ]
-
-
-def classify_turns(conversations: Sequence[Sequence[Turn]], rules: LeadRules,
-                   index: pd.Index | None = None) -> pd.DataFrame:
-    """LEAD_COLUMNS per conversation, from each conversation's dialogue."""
-    import numpy as np  # the rules and the judge need neither: administration commands stay light
-    import pandas as pd
-
-    verdicts = [judge(turns, rules, contract.LEAD_LABELS) for turns in conversations]
-    index = index if index is not None else pd.RangeIndex(len(verdicts))
-    return pd.DataFrame(
-        {
-            "is_lead": np.fromiter((v.is_lead for v in verdicts), dtype=bool, count=len(verdicts)),
-            "visit_scheduled": np.fromiter((v.visit_scheduled for v in verdicts), dtype=bool, count=len(verdicts)),
-            "crm_converted": np.fromiter((v.crm_converted for v in verdicts), dtype=bool, count=len(verdicts)),
-            "ai_probability_label": pd.array([v.label for v in verdicts], dtype="str"),
-            "ai_probability_score": pd.array([v.score for v in verdicts], dtype="Int64"),
-        },
-        index=index,
-    )[list(contract.LEAD_COLUMNS)]
 
 
 def classify(messages: Sequence[Any], rules: LeadRules, index: pd.Index | None = None) -> pd.DataFrame:
     """LEAD_COLUMNS per conversation, from each one's decoded message_compiled (a list of message
     objects, or a JSON text of one)."""
+    import pandas as pd  # the rules and the judge need no pandas: administration commands stay light
+
+    from chatwoot_etl.sync.leads.batch import judge_batch
+
     parsed = [json.loads(m) if isinstance(m, str) and m.strip() else m for m in messages]
-    return classify_turns([turns_of(m) for m in parsed], rules, index)
+    found = judge_batch(parsed, rules, contract.LEAD_LABELS)
+    return pd.DataFrame(
+        {
+            "is_lead": found["is_lead"],
+            "visit_scheduled": found["visit_scheduled"],
+            "crm_converted": found["crm_converted"],
+            "ai_probability_label": pd.array(found["label"], dtype="str"),
+            "ai_probability_score": pd.array(found["score"], dtype="Int64"),
+        },
+        index=index if index is not None else pd.RangeIndex(len(parsed)),
+    )[list(contract.LEAD_COLUMNS)]
 
 
 def explain(turns: Sequence[Turn], rules: LeadRules) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,39 +51,33 @@ class Turn:
     text: str           # "" for an attachment without text
 
 
-def _is_public(item: dict[str, Any]) -> bool:
-    return item.get("private") in (False, None, "false", "f")
-
-
-def _message_type(item: dict[str, Any]) -> int | None:
-    kind = item.get("message_type")
-    # bool is an int subclass: False must not pass for 0; text "0" is accepted.
-    if isinstance(kind, bool):
-        return None
-    if kind in (0, 1, 2, 3):
-        return int(kind)
-    if isinstance(kind, str) and kind in ("0", "1", "2", "3"):
-        return int(kind)
-    return None
+def public_messages(parsed: Any) -> Iterator[tuple[str, str]]:
+    """(role, text) of the public dialogue in one decoded message_compiled: the contact's incoming
+    messages ("" for an attachment) and the business's outgoing ones with text (agents, bots,
+    templates); private notes and activity left out. A message_type is a number (text "0"
+    accepted, False never taken for 0), private is false / null / "false" / "f"."""
+    if type(parsed) is not list:
+        return
+    for item in parsed:
+        if type(item) is not dict:
+            continue
+        private = item.get("private")
+        if not (private is False or private is None or private == "false" or private == "f"):
+            continue
+        kind = item.get("message_type")
+        if kind is True or kind is False:
+            continue
+        text = item.get("text")
+        if kind == 0 or kind == "0":
+            if item.get("sender") == "Contact":
+                yield CONTACT, text if type(text) is str else ""
+        elif kind in (1, 3, "1", "3") and type(text) is str and text.strip():
+            yield BUSINESS, text
 
 
 def turns_of(parsed: Any) -> list[Turn]:
-    """The public dialogue in one decoded message_compiled: the contact's incoming messages and the
-    business's outgoing ones (agents, bots, templates); private notes and activity left out."""
-    if not isinstance(parsed, list):
-        return []
-    out: list[Turn] = []
-    for item in parsed:
-        if not isinstance(item, dict) or not _is_public(item):
-            continue
-        kind = _message_type(item)
-        text = item.get("text")
-        text = text if isinstance(text, str) else ""
-        if kind == 0 and item.get("sender") == "Contact":
-            out.append(Turn(CONTACT, text))
-        elif kind in (1, 3) and text.strip():
-            out.append(Turn(BUSINESS, text))
-    return out
+    """The public dialogue of one decoded message_compiled, as turns."""
+    return [Turn(role, text) for role, text in public_messages(parsed)]
 
 
 def contact_texts(parsed: Any) -> list[str]:
@@ -134,7 +128,10 @@ def contact_signals(text: str, rules: LeadRules) -> ContactSignals:
     if not norm:
         return ContactSignals()
     p = rules.patterns
-    neutral = _voided(norm, rules)
+    negated = bool(p["negations"].search(norm))
+    # without a negation word nothing is voided: the text is its own neutral form
+    neutral = _voided(norm, rules) if negated else norm
+    negated = negated and bool(p["negations"].search(neutral))
     choice = _MENU_CHOICE.match(norm)
     declined = bool(p["decline"].search(norm))
     return ContactSignals(
@@ -143,7 +140,7 @@ def contact_signals(text: str, rules: LeadRules) -> ContactSignals:
         price=not declined and bool(p["price_intent"].search(neutral)),
         visit=not declined and bool(p["visit_intent"].search(neutral)),
         when=bool(p["datetime_expressions"].search(neutral)),
-        negated=bool(p["negations"].search(neutral)),
+        negated=negated,
         converted=bool(p["conversion"].search(neutral)),
         declined=declined,
         cancel=bool(p["cancellation"].search(norm)),
@@ -177,7 +174,7 @@ def business_signals(text: str, rules: LeadRules) -> BusinessSignals:
     menu = menu_options(text)
     norm = normalise_text(text)
     p = rules.patterns
-    slot = not menu and bool(p["datetime_expressions"].search(norm)) and bool(_SLOT_TIME.search(norm))
+    slot = not menu and bool(_SLOT_TIME.search(norm)) and bool(p["datetime_expressions"].search(norm))
     return BusinessSignals(
         # a time put as a question ("amanhã 8h ou 13h?") is an offer in itself
         offer=not menu and (bool(p["offer"].search(norm)) or (slot and "?" in norm)),
@@ -281,13 +278,13 @@ def judge(turns: Sequence[Turn], rules: LeadRules, labels: Sequence[str]) -> Ver
         if s.when and not s.negated:
             contact_time_at = index
         if s.cancel:
-            if scheduled or index - visit_context <= window:
+            if index - visit_context <= window:  # (a booking made earlier already made a lead)
                 lead = True
                 mark("is_lead", index, "cancellation of a booking")
             scheduled = False
             evidence.pop("visit_scheduled", None)
             if s.when and s.reschedule:  # "desmarca a de quarta, pode ser sexta 18h?"
-                scheduled = True
+                scheduled = lead = True
                 evidence["visit_scheduled"] = (index, "rescheduled to a new time")
         elif s.when and not s.negated and not s.hedged and (
                 index - visit_context <= window or 0 <= contact_count - contact_visit_at <= confirmation_window):

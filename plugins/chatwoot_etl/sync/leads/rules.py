@@ -49,9 +49,9 @@ class LeadRules:
     weights: Mapping[str, int]
     label_alta: int
     label_media: int
-    # Per-message signals by (role, text): the same texts ("oi", menus, "quanto custa?") recur
-    # in conversation after conversation.
-    signal_cache: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
+    # Per-message signals by text (judge: by (role, text); the batch: one dict per role): the same
+    # texts ("oi", menus, "quanto custa?") recur in conversation after conversation.
+    signal_cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _shown(value: Any) -> str:
