@@ -35,19 +35,19 @@ def _leads(env, tenant: int) -> dict[int, tuple]:
 def test_a_new_pack_is_recorded_and_reclassify_rewrites_exactly_the_rows_it_changes(env):
     tenant = env.tenant_ids[0]
     first = engine.sync_tenant(tenant)
-    generic = leads.load_rules().version
+    generic = leads.load_rules(pack="real_estate").version   # the demo gives the estate agency its pack
     before = _leads(env, tenant)
     assert {row[-1] for row in before.values()} == {generic}
     with env.analytics() as conn:
         assert conn.execute("SELECT lead_rules_version FROM etl_control WHERE execution_id = %s",
                             (first.execution_id,)).fetchone()[0] == generic
 
-    changed = json.loads(_ok(env.run_cli("tenants", "set-rules", "--tenant", str(tenant), "--pack", "real_estate",
+    changed = json.loads(_ok(env.run_cli("tenants", "set-rules", "--tenant", str(tenant), "--pack", "generic",
                                          "--override", '{"weights": {"visit_intent": 50}}', "--json")))
-    assert (changed["old_pack"], changed["pack"], changed["changed"]) == (None, "real_estate", True)
-    assert changed["rules_version"].startswith("real_estate:") and "leads reclassify" in changed["notes"][0]
+    assert (changed["old_pack"], changed["pack"], changed["changed"]) == ("real_estate", "generic", True)
+    assert changed["rules_version"].startswith("generic:") and "leads reclassify" in changed["notes"][0]
     listed = {t["id"]: t for t in json.loads(_ok(env.run_cli("tenants", "list", "--json")))}
-    assert (listed[tenant]["lead_pack"], listed[tenant]["lead_override"]) == ("real_estate", True)
+    assert (listed[tenant]["lead_pack"], listed[tenant]["lead_override"]) == ("generic", True)
 
     # a sync holds the tenant: re-classification waits its turn (exit 2), writing nothing
     holder = psycopg.connect(env.analytics_uri, autocommit=True)
@@ -89,7 +89,8 @@ def test_bad_rules_are_refused_by_name_and_nothing_changes(env):
     unknown = env.run_cli("tenants", "set-rules", "--tenant", str(tenant), "--pack", "gym")
     assert unknown.returncode == 1 and "invalid choice: 'gym'" in unknown.stderr
     with env.analytics() as conn:
-        assert conn.execute("SELECT lead_pack, lead_rules FROM tenants WHERE id = %s", (tenant,)).fetchone() == (None, None)
+        assert conn.execute("SELECT lead_pack, lead_rules FROM tenants WHERE id = %s", (tenant,)).fetchone() == (
+            "real_estate", None)
 
 
 def test_explain_names_the_message_and_rule_of_each_flag(env):

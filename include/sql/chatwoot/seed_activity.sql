@@ -25,7 +25,7 @@ SELECT c.id, c.account_id, c.inbox_id, c.contact_id, c.assignee_id, c.status,
            WHEN 'agent_replies' THEN c.status
            ELSE 1
        END AS new_status,
-       1 + floor(pg_temp.seed_rand(p.seed, 103, c.id) * 5)::integer AS scenario
+       pg_temp.seed_scenario(pg_temp.seed_rand(p.seed, 103, c.id)) AS scenario
 FROM conversations c
 CROSS JOIN act_params p
 CROSS JOIN LATERAL (
@@ -46,7 +46,7 @@ WITH picked AS (
     SELECT k,
            1 + floor(pg_temp.seed_rand(p.seed, 110, k) * (SELECT count(*) FROM contacts))::bigint AS contact_rank,
            pg_temp.seed_rand(p.seed, 111, k) AS r_bot,
-           1 + floor(pg_temp.seed_rand(p.seed, 112, k) * 5)::integer AS scenario
+           pg_temp.seed_scenario(pg_temp.seed_rand(p.seed, 112, k)) AS scenario
     FROM act_params p, generate_series(1, p.new_conversations) AS k
 ), ranked_contacts AS (
     SELECT ct.id, ct.account_id, row_number() OVER (ORDER BY ct.id) AS contact_rank
@@ -107,7 +107,7 @@ SELECT (SELECT COALESCE(max(id), 0) FROM messages) + row_number() OVER (ORDER BY
             WHEN ty.kind = 'bot_greeting' THEN ty.account_id::bigint END AS sender_id,
        p.at - (ty.n_new - ty.j) * interval '2 seconds' AS created_at
 FROM typed ty
-JOIN seed_lines l ON l.kind = ty.kind AND l.scenario = ty.line_scenario
+JOIN seed_book l ON l.kind = ty.kind AND l.scenario = ty.line_scenario AND l.vertical = pg_temp.seed_vertical(ty.account_id)
 JOIN accounts a ON a.id = ty.account_id
 LEFT JOIN users u ON u.id = ty.assignee_id
 LEFT JOIN contacts ct ON ct.id = ty.contact_id

@@ -27,12 +27,33 @@ AS $$
     SELECT items[1 + floor(r * cardinality(items))::integer]
 $$;
 
--- The phrase book: (kind, scenario) -> candidate texts. Scenario 0 = any conversation;
--- 1 price question, 2 visit booking, 3 declining, 4 purchase, 5 support.
+-- A conversation's scenario, in realistic proportions: 1 price question (28 %), 2 visit booking
+-- (20 %), 3 declining (14 %), 4 purchase (4 %: a few percent convert), 5 support (34 %).
+CREATE OR REPLACE FUNCTION pg_temp.seed_scenario(r double precision)
+RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT CASE WHEN r < 0.28 THEN 1 WHEN r < 0.48 THEN 2 WHEN r < 0.62 THEN 3 WHEN r < 0.66 THEN 4 ELSE 5 END
+$$;
+
+-- The business vertical of account a, in the order of the account names of seed_generate.sql
+-- (localdev/demo.py gives each demo tenant the matching lead pack).
+CREATE OR REPLACE FUNCTION pg_temp.seed_vertical(a integer)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT (ARRAY['real_estate', 'health', 'education', 'fitness', 'education', 'real_estate',
+                  'generic', 'generic', 'generic', 'generic', 'health', 'education'])[(a - 1) % 12 + 1]
+$$;
+
+-- The phrase book: (kind, scenario, vertical) -> candidate texts. Scenario 0 = any conversation;
+-- 1 price question, 2 visit booking, 3 declining, 4 purchase, 5 support. Vertical 'any' serves
+-- every account, a vertical's own lines replace it for that vertical's accounts (seed_book below).
 -- Placeholders {account}, {agent}, {contact} are filled in per message.
 DROP TABLE IF EXISTS pg_temp.seed_lines;
 CREATE TEMP TABLE seed_lines (kind text NOT NULL, scenario integer NOT NULL, texts text[] NOT NULL,
-                              PRIMARY KEY (kind, scenario)) ON COMMIT DROP;
+                              vertical text NOT NULL DEFAULT 'any',
+                              PRIMARY KEY (kind, scenario, vertical)) ON COMMIT DROP;
 INSERT INTO seed_lines (kind, scenario, texts) VALUES
 -- the contact's first message
 ('open', 1, ARRAY['Olá, boa tarde! Qual o valor do plano?', 'Oi, quanto custa?',
@@ -109,3 +130,59 @@ INSERT INTO seed_lines (kind, scenario, texts) VALUES
 ('bot_resolved', 0, ARRAY['Conversa resolvida automaticamente pelo bot']),
 ('auto_resolved', 0, ARRAY['Conversa marcada como resolvida pelo sistema por inatividade']),
 ('reopened', 0, ARRAY['Conversa reaberta pelo contato']);
+
+-- The verticals' own words (WhatsApp Portuguese) for price questions, bookings and purchases.
+INSERT INTO seed_lines (kind, scenario, vertical, texts) VALUES
+('open', 1, 'fitness', ARRAY['Oi! Qual o valor do plano mensal?', 'boa tarde, quanto tá a mensalidade?', 'Aceitam Gympass?',
+                             'vcs tem plano trimestral? qual o valor?']),
+('open', 2, 'fitness', ARRAY['Tem aula experimental?', 'posso fazer uma aula teste sábado às 10h?',
+                             'Queria conhecer o box, tem aula experimental amanhã?', 'como faço pra agendar uma aula experimental?']),
+('open', 4, 'fitness', ARRAY['Quero me matricular, como faço?', 'Oi! Decidi fechar o plano anual', 'quero me matricular no plano trimestral']),
+('follow', 1, 'fitness', ARRAY['E o plano anual, quanto sai?', 'tem desconto no pix?', 'Aceita Totalpass?', 'parcela no cartão?']),
+('follow', 2, 'fitness', ARRAY['quarta 19h', 'amanhã 7h pode?', 'Pode ser sábado às 10h', 'prefiro de manhã, 6h30 tem?']),
+('follow', 4, 'fitness', ARRAY['Qual a chave pix?', 'Pode mandar o link de pagamento?', 'Preciso levar atestado?']),
+('close', 2, 'fitness', ARRAY['Combinado, até quarta!', 'Perfeito, estarei aí às 19h', 'show, obrigada!']),
+('close', 4, 'fitness', ARRAY['Pronto, fiz o pix 💪', 'Segue o comprovante', 'Paguei pelo link, obrigado!']),
+('agent', 1, 'fitness', ARRAY['O plano mensal é R$ 289 e o trimestral sai R$ 249/mês. Quer agendar uma aula experimental?',
+                              'Aceitamos Gympass e Totalpass a partir do plano Silver.', 'No pix tem 10% de desconto.']),
+('agent', 2, 'fitness', ARRAY['Temos aula experimental amanhã às 7h, 12h ou 19h. Qual prefere?', 'Agendado! Te esperamos 💪',
+                              'Claro! Qual dia e horário fica melhor pra você?']),
+('agent', 4, 'fitness', ARRAY['Ótimo! Chave pix: financeiro@box.com.br', 'Pagamento confirmado! Bem-vindo ao box 💪',
+                              'Te mandei o link de pagamento.']),
+('open', 1, 'health', ARRAY['Quanto custa a consulta particular?', 'Vocês atendem Unimed?', 'qual o valor da limpeza?',
+                            'Atende pelo convênio Amil?']),
+('open', 2, 'health', ARRAY['Queria marcar uma consulta', 'tem horário pra essa semana?', 'Posso agendar uma avaliação na sexta de manhã?',
+                            'Preciso marcar um exame']),
+('open', 4, 'health', ARRAY['Decidi fazer o tratamento, como faço o pagamento?', 'Quero fechar o pacote de sessões']),
+('follow', 1, 'health', ARRAY['E parcelado?', 'o retorno tá incluso?', 'Aceita cartão?']),
+('follow', 2, 'health', ARRAY['Pode ser terça 14h', 'sexta 9h20 fica bom', 'Quinta às 18h pode?']),
+('follow', 4, 'health', ARRAY['Qual a chave pix?', 'Pode mandar o contrato?']),
+('close', 2, 'health', ARRAY['Combinado, obrigada!', 'Perfeito, até terça']),
+('close', 4, 'health', ARRAY['Fiz o pix da entrada', 'Segue o comprovante', 'Contrato assinado!']),
+('agent', 1, 'health', ARRAY['A consulta particular é R$ 250. Atendemos Unimed, Amil e Bradesco Saúde.', 'A limpeza fica R$ 180. Quer agendar?']),
+('agent', 2, 'health', ARRAY['Tenho terça 14h ou quinta 18h. Qual prefere?', 'Marcado ✅ Traga a carteirinha e um documento.',
+                             'Qual o melhor dia pra você?']),
+('agent', 4, 'health', ARRAY['Pagamento confirmado, obrigada!', 'Chave pix: financeiro@clinica.com.br']),
+('open', 1, 'education', ARRAY['Qual o valor da mensalidade do 6º ano?', 'quanto é a matrícula?', 'Tem desconto para irmãos?']),
+('open', 2, 'education', ARRAY['Queria conhecer a escola', 'Posso agendar uma visita?', 'tem aula experimental de inglês?',
+                               'como faço o teste de nível?']),
+('open', 4, 'education', ARRAY['Quero fazer a matrícula do meu filho', 'Decidi matricular minha filha no integral']),
+('follow', 1, 'education', ARRAY['E o material didático?', 'Tem período integral?', 'Aceita cartão?']),
+('follow', 2, 'education', ARRAY['Pode ser quinta 15h', 'sexta às 9h fica bom', 'amanhã 10h pode?']),
+('follow', 4, 'education', ARRAY['Qual a chave pix da matrícula?', 'Quais documentos preciso levar?']),
+('close', 2, 'education', ARRAY['Combinado, até quinta!', 'Perfeito, obrigado']),
+('close', 4, 'education', ARRAY['Paguei a taxa de matrícula', 'Fiz o pix, segue o comprovante', 'Contrato assinado!']),
+('agent', 1, 'education', ARRAY['A mensalidade do 6º ano é R$ 1.450, com 10% para irmãos.', 'A matrícula é R$ 600.']),
+('agent', 2, 'education', ARRAY['Temos visitas quinta 15h ou sexta 9h. Qual prefere?', 'Agendado! Te esperamos na recepção.',
+                                'Quer agendar uma visita para conhecer a escola?']),
+('agent', 4, 'education', ARRAY['Matrícula confirmada! Seja bem-vindo(a).', 'Chave pix: secretaria@escola.com.br']);
+
+-- Every (kind, scenario) for every vertical: its own lines where it has them, else the 'any' ones.
+DROP TABLE IF EXISTS pg_temp.seed_book;
+CREATE TEMP TABLE seed_book ON COMMIT DROP AS
+SELECT base.kind, base.scenario, v.vertical, COALESCE(own.texts, base.texts) AS texts
+FROM seed_lines base
+CROSS JOIN (VALUES ('real_estate'), ('health'), ('education'), ('fitness'), ('generic')) AS v (vertical)
+LEFT JOIN seed_lines own ON own.kind = base.kind AND own.scenario = base.scenario AND own.vertical = v.vertical
+WHERE base.vertical = 'any';
+ALTER TABLE seed_book ADD PRIMARY KEY (kind, scenario, vertical);

@@ -198,7 +198,7 @@ WITH drawn AS (
            pg_temp.seed_rand(p.seed, 27, k) AS r_team,
            pg_temp.seed_rand(p.seed, 28, k) AS r_status,
            pg_temp.seed_rand(p.seed, 29, k) AS r_priority,
-           1 + floor(pg_temp.seed_rand(p.seed, 30, k) * 5)::integer AS scenario,
+           pg_temp.seed_scenario(pg_temp.seed_rand(p.seed, 30, k)) AS scenario,
            15 + pg_temp.seed_rand(p.seed, 31, k) ^ 3 * 3600 AS slot_raw,    -- seconds between turns
            pg_temp.seed_rand(p.seed, 32, k) AS r_csat,
            pg_temp.seed_rand(p.seed, 33, k) AS r_batch,
@@ -448,7 +448,7 @@ FROM (
     ) pl
     CROSS JOIN seed_params ps
 ) m
-JOIN seed_lines l ON l.kind = m.kind AND l.scenario = m.line_scenario
+JOIN seed_book l ON l.kind = m.kind AND l.scenario = m.line_scenario AND l.vertical = pg_temp.seed_vertical(m.account_id)
 CROSS JOIN seed_params p;
 
 -- ---------------------------------------------------------------- CSAT

@@ -42,6 +42,16 @@ def build_source(*, activity: bool = False, touch_fraction: float = 0.01, new_co
         return seed.generate(conn, **generate)
 
 
+# The demo accounts' businesses (the account names of chatwoot/seed_generate.sql, whose phrase book
+# speaks each vertical's words) -> the lead pack of their tenant.
+_DEMO_PACKS = (("Academia", "fitness"), ("Imobiliária", "real_estate"), ("Construtora", "real_estate"),
+               ("Clínica", "health"), ("Óticas", "health"), ("Escola", "education"), ("Faculdade", "education"))
+
+
+def demo_pack(account_name: str) -> str:
+    return next((pack for word, pack in _DEMO_PACKS if word in account_name), "generic")
+
+
 def register_demo_tenants() -> list[int]:
     """One tenant per source account, every inbox of the account mapped to it (idempotent)."""
     with connections.source("demo") as src:
@@ -53,7 +63,8 @@ def register_demo_tenants() -> list[int]:
             if account_id not in tenants:
                 tenants[account_id] = connections.one_row(conn.execute(
                     sql_text("localdev/register_demo_tenant.sql"),
-                    {"name": inbox["account_name"], "slug": f"demo-{account_id}", "account_id": account_id},
+                    {"name": inbox["account_name"], "slug": f"demo-{account_id}", "account_id": account_id,
+                     "lead_pack": demo_pack(inbox["account_name"])},
                 ))[0]
             conn.execute(sql_text("localdev/map_demo_inbox.sql"),
                          {**inbox, "tenant_id": tenants[account_id]})
