@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -258,13 +258,12 @@ def judge(turns: Sequence[Turn], rules: LeadRules, labels: Sequence[str]) -> Ver
         s: ContactSignals = _cached(rules, turn)
         if s.text:
             contact_count += 1
-        if s.choice is not None and s.choice in menu:
+        why = ""
+        if s.choice is not None and s.choice in menu:  # "2": the words of the menu's option 2
+            why = f"menu option {s.choice} ({menu[s.choice]})"
             option = contact_signals(menu[s.choice], rules)
             s = ContactSignals(buy=option.buy, price=option.price, visit=option.visit, existing=option.existing,
                                text=True)
-            why = f"menu option {s_choice_label(turn, menu)}"
-        else:
-            why = ""
         existing = existing or s.existing
         for name, hit in (("buy", s.buy), ("price", s.price), ("visit", s.visit)):
             if hit:
@@ -324,13 +323,3 @@ def judge(turns: Sequence[Turn], rules: LeadRules, labels: Sequence[str]) -> Ver
     verdict.label = (unjudged if contact_count == 0 else high if verdict.score >= rules.label_alta
                      else medium if verdict.score >= rules.label_media else low)
     return verdict
-
-
-def s_choice_label(turn: Turn, menu: dict[str, str]) -> str:
-    choice = _MENU_CHOICE.match(normalise_text(turn.text))
-    number = choice.group(1) if choice else "?"
-    return f"{number} ({menu.get(number, '?')})"
-
-
-def judge_all(conversations: Iterable[Sequence[Turn]], rules: LeadRules, labels: Sequence[str]) -> list[Verdict]:
-    return [judge(turns, rules, labels) for turns in conversations]
