@@ -345,23 +345,19 @@ def _check_alerted_once(env: Env, round_: Round) -> None:
 
 
 def _check_faults_on_record(env: Env, round_: Round) -> None:
-    """Once a successful run of its tenant has read the source: a poisoned conversation is stored
-    or quarantined as a source_row_error, a stranded one is named by a source_clock_anomaly alert, and
-    an infinite one is quarantined too."""
+    """A poisoned conversation its tenant's watermark has passed is quarantined as a
+    source_row_error (the watermark passes one only because it is on record; a source writer may
+    have moved it past the run's window meanwhile). Once a successful run of its tenant has read
+    the source, a stranded one is named by a source_clock_anomaly alert, an infinite one quarantined."""
     for conversation, at in round_.faulted_at.items():
+        if conversation in round_.poisoned:
+            _check_poisoned(env, round_, conversation)
+            continue
         tenant = _owner_read_since(env, round_, conversation, at)
-        if tenant is None:
+        if tenant is None or not _still_stranded(env, conversation):
             continue
-        reasons = [r[0] for r in _analytics_rows(
-            env, "SELECT reason FROM etl_quarantine WHERE tenant_id = %s AND conversation_id = %s",
-            (tenant, str(conversation)))]
-        kind = "poisoned" if conversation in round_.poisoned else round_.stranded[conversation]
-        if kind == "poisoned" and not any(r.startswith("source_row_error") for r in reasons) and not (
-                round_.poisoned[conversation][0] in VIEW_ONLY_POISON and _stored(env, tenant, conversation)):
-            raise RoundFailed(round_, f"poisoned conversation {conversation} (tenant {tenant}) was passed by a "
-                                      f"successful run without a source_row_error quarantine entry ({reasons})")
-        if kind == "poisoned" or not _still_stranded(env, conversation):
-            continue
+        kind = round_.stranded[conversation]
+        reasons = _reasons(env, tenant, conversation)
         if kind == "infinity" and not any(r.startswith("source_clock_anomaly") for r in reasons):
             raise RoundFailed(round_, f"conversation {conversation} (tenant {tenant}) dated infinity is not "
                                       f"quarantined ({reasons})")
@@ -371,6 +367,32 @@ def _check_faults_on_record(env: Env, round_: Round) -> None:
                 (tenant, conversation)):
             raise RoundFailed(round_, f"stranded conversation {conversation} (tenant {tenant}, {kind}) was never "
                                       "named by a source_clock_anomaly alert")
+
+
+def _reasons(env: Env, tenant: int, conversation: int) -> list[str]:
+    return [r[0] for r in _analytics_rows(
+        env, "SELECT reason FROM etl_quarantine WHERE tenant_id = %s AND conversation_id = %s",
+        (tenant, str(conversation)))]
+
+
+def _check_poisoned(env: Env, round_: Round, conversation: int) -> None:
+    inbox, updated_at = _source_rows(env, "SELECT inbox_id, updated_at FROM conversations WHERE id = %s",
+                                     (conversation,))[0]
+    owners = _analytics_rows(env, "SELECT tenant_id FROM inbox_tenant_mapping WHERE inbox_id = %s AND is_active",
+                             (inbox,))
+    if not owners or inbox in round_.moved_inboxes:
+        return
+    tenant = owners[0][0]
+    passed = _analytics_rows(
+        env, "SELECT (updated_at AT TIME ZONE 'UTC', conversation_id) >= (%s::timestamp, %s) FROM etl_watermarks "
+             "WHERE tenant_id = %s", (updated_at, conversation, tenant))
+    if not passed or not passed[0][0]:
+        return
+    reasons = _reasons(env, tenant, conversation)
+    if not any(r.startswith("source_row_error") for r in reasons) and not (
+            round_.poisoned[conversation][0] in VIEW_ONLY_POISON and _stored(env, tenant, conversation)):
+        raise RoundFailed(round_, f"tenant {tenant}'s watermark passed poisoned conversation {conversation} without "
+                                  f"a source_row_error quarantine entry ({reasons})")
 
 
 def _stored(env: Env, tenant: int, conversation: int) -> bool:
