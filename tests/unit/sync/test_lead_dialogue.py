@@ -137,3 +137,16 @@ def test_the_funnel_is_nested_whatever_the_input():
         for record in labelled(pack):
             lead, visit, converted = flags(record["turns"], load_rules(pack=pack))
             assert (not converted or visit) and (not visit or lead), record["id"]
+
+
+def test_opening_hours_are_no_slot_and_waiting_is_no_yes():
+    turns = [b(MENU), c("2"), b("Nosso horário de atendimento é das 08:00 às 18:00. Retornaremos em breve!"),
+             c("Ok, aguardo")]
+    assert flags(turns) == (True, False, False)   # the trial class asked for is a lead; nothing is booked
+    assert flags([c("quero agendar uma aula experimental"), b("Temos amanhã às 7h ou 18h"), c("ok")])[1]
+
+
+def test_moving_ones_own_appointment_is_no_new_lead():
+    turns = [c("oi, tenho retorno com o dr. augusto dia 15 as 10h"), c("consigo passar pro dia 22?"),
+             b("Dia 22 temos 10h30, pode ser?"), c("pode sim"), b("Retorno remarcado para 22/04 às 10h30 ✅")]
+    assert flags(turns, load_rules(pack="health")) == (False, False, False)

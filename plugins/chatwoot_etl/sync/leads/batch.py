@@ -189,7 +189,7 @@ def _vector_rules(m: np.ndarray, count: np.ndarray, rules: LeadRules, out: dict[
     scheduled[has_turns] = booked[ends[has_turns]]
     converted = anywhere(converted_here | (business & bit(B_PAID) & lead_before))
     confirmed = anywhere(confirm & booked)
-    prospect = anywhere(intent & ~bit(C_EXIST))
+    prospect = anywhere(intent & ~bit(C_EXIST) & ~bit(C_RESCHED))
     existing = anywhere(contact & bit(C_EXIST))
     not_prospect = existing & ~(confirmed & prospect)
     lead, scheduled, converted = lead & ~not_prospect, scheduled & ~not_prospect, converted & ~not_prospect

@@ -36,6 +36,9 @@ _MENU_INLINE = re.compile(r"(?<!\d)(\d{1,2})\s*(?:para|pra|p/|-)\s+([^,;.\n]{2,6
 _MENU_CHOICE = re.compile(r"^(?:(?:opcao|op|numero|n|quero|escolho|e|seria)\s*(?:a|o)?\s*)?(\d{1,2}|[a-e])\s*[.!)]?$")
 # A time a business can hold a slot at ("18h", "9:30", "meio-dia"), not a part of the day.
 _SLOT_TIME = re.compile(r"(?<!\d)\d{1,2}\s?(?:h|:\d{2})|meio[- ]dia")
+# A range of hours ("das 08:00 às 18:00", "9h-13h") is opening hours, not a time offered.
+_HOURS_RANGE = re.compile(r"(?:(?<=das )\d{1,2}|(?<!\d)\d{1,2}\s?h\d{0,2}|(?<!\d)\d{1,2}:\d{2})\s*(?:as|a|ate|-|–)\s*"
+                          r"\d{1,2}(?:\s?h\d{0,2}|:\d{2})")
 
 
 def normalise_text(text: str) -> str:
@@ -128,10 +131,8 @@ def contact_signals(text: str, rules: LeadRules) -> ContactSignals:
     if not norm:
         return ContactSignals()
     p = rules.patterns
-    negated = bool(p["negations"].search(norm))
-    # without a negation word nothing is voided: the text is its own neutral form
-    neutral = _voided(norm, rules) if negated else norm
-    negated = negated and bool(p["negations"].search(neutral))
+    neutral = _voided(norm, rules)
+    negated = bool(p["negations"].search(neutral))
     choice = _MENU_CHOICE.match(norm)
     declined = bool(p["decline"].search(norm))
     return ContactSignals(
@@ -174,7 +175,8 @@ def business_signals(text: str, rules: LeadRules) -> BusinessSignals:
     menu = menu_options(text)
     norm = normalise_text(text)
     p = rules.patterns
-    slot = not menu and bool(_SLOT_TIME.search(norm)) and bool(p["datetime_expressions"].search(norm))
+    timed = _HOURS_RANGE.sub(" ", norm)
+    slot = not menu and bool(_SLOT_TIME.search(timed)) and bool(p["datetime_expressions"].search(timed))
     return BusinessSignals(
         # a time put as a question ("amanhã 8h ou 13h?") is an offer in itself
         offer=not menu and (bool(p["offer"].search(norm)) or (slot and "?" in norm)),
@@ -267,7 +269,8 @@ def judge(turns: Sequence[Turn], rules: LeadRules, labels: Sequence[str]) -> Ver
         existing = existing or s.existing
         for name, hit in (("buy", s.buy), ("price", s.price), ("visit", s.visit)):
             if hit:
-                prospect = prospect or not s.existing
+                # something new asked for (moving an appointment one has is no new ask)
+                prospect = prospect or not (s.existing or s.reschedule)
                 seen[name] = True
                 lead = True
                 mark("is_lead", index, why or f"{name}_intent")
