@@ -125,6 +125,18 @@ def test_apply_schema_switches_definitions_in_place_and_back(source_db, monkeypa
         assert reader.execute(f"SELECT count(*) FROM {VIEW}").fetchone()[0] > 0
 
 
+def test_seed_source_activity_leaves_the_view_definition_alone(source_db, conn_env):
+    """`seed-source --activity` adds activity; an index-friendly source stays index-friendly."""
+    from chatwoot_etl.localdev import demo
+
+    with _connect(source_db.admin_uri) as conn:
+        seed.apply_schema(conn, view="indexable")
+    conn_env(source_admin=source_db.admin_uri)
+    assert demo.build_source(activity=True, touch_fraction=0.02, seed=5)["touched_conversations"] > 0
+    with _connect(source_db.admin_uri) as conn:
+        assert "LATERAL" in conn.execute("SELECT pg_get_viewdef(%s::regclass)", (VIEW,)).fetchone()[0]
+
+
 def _plan_nodes(plan: dict) -> list[dict]:
     nodes = [plan]
     for child in plan.get("Plans", []):

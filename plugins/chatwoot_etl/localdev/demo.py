@@ -32,13 +32,14 @@ SOURCE_POOL_SLOTS = 4
 
 def build_source(*, activity: bool = False, touch_fraction: float = 0.01, new_conversations: int = 0,
                  **generate: Any) -> dict[str, Any]:
-    """Create the local source's schema, then generate data or add activity to what is there."""
+    """Create the local source's schema and generate data, or add activity to what is there (its
+    schema and view definition untouched: an index-friendly source stays one)."""
     with connections.connect(connections.SOURCE_ADMIN_CONN_ID, application_name="chatwoot_etl:seed",
                              autocommit=True) as conn:
-        seed.apply_schema(conn)
         if activity:
             return seed.add_activity(conn, touch_fraction=touch_fraction, new_conversations=new_conversations,
                                      seed=generate.get("seed", 42))
+        seed.apply_schema(conn)
         return seed.generate(conn, **generate)
 
 

@@ -20,7 +20,9 @@ def _reaching(action: str, key: str) -> Iterator[None]:
     try:
         yield
     except Exception as exc:  # any backend failure means "cannot reach the mirror" (re-raised)
-        raise VariableStoreError(f"cannot {action} Airflow Variable {key}: {exc}") from exc
+        # one line: a database error's text carries the SQL and a documentation link after it
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise VariableStoreError(f"cannot {action} Airflow Variable {key}: {type(exc).__name__}: {first}") from exc
 
 
 class TaskVariables:

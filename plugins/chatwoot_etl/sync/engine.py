@@ -88,6 +88,7 @@ class RunContext:
     start_mark: Watermark | None = None
     # history inboxes not yet covered by the watermark: marked loaded in the chunk that passes it
     pending_history: list[runs.Inbox] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)   # when sync_tenant began
 
     @property
     def tenant_id(self) -> int:
@@ -142,7 +143,7 @@ def sync_tenant(
         except ValueError as exc:  # a bad tenants.timezone, lead_pack or lead_rules override
             raise ConfigurationError(f"tenant {tenant_id}: {exc}") from exc
         ctx = RunContext(analytics, tenant, options, rules, result, log.bind(slug=tenant.slug), variables,
-                         on_chunk_committed)
+                         on_chunk_committed, started=started)
         with contextlib.ExitStack() as held:
             try:
                 held.enter_context(locks.tenant_lock(analytics, tenant_id, options.lock_wait.total_seconds()))
@@ -182,6 +183,7 @@ def _run_locked(ctx: RunContext) -> None:
         raise
     if ctx.options.moves_watermark and ctx.options.publish_mirror:
         watermarks.publish_mirror(ctx.analytics, ctx.variables, ctx.tenant_id, ctx.result.watermark_end, ctx.log)
+    ctx.result.duration_seconds = time.monotonic() - ctx.started
     ctx.log.info("run_finished",
                  **{k: v for k, v in ctx.result.summary().items() if k not in ("tenant", "run", "mode")})
 
