@@ -423,9 +423,9 @@ def check_final_invariants(env: Env, round_: Round) -> None:
              "WHERE m.inbox_id IS NULL GROUP BY 1, 2")
     if foreign:
         raise RoundFailed(round_, f"rows stored under a tenant that does not own their inbox: {foreign}")
-    left = _analytics_rows(env, "SELECT conversation_id, reason FROM etl_quarantine "
-                                "WHERE reason LIKE 'source_row_error%%' AND conversation_id = ANY(%s)",
-                           ([str(c) for c in round_.poisoned],))
+    left = _analytics_rows(env, "SELECT tenant_id, conversation_id, reason FROM etl_quarantine "
+                                "WHERE conversation_id = ANY(%s)",
+                           ([str(c) for c in [*round_.poisoned, *round_.stranded]],))
     if left:
         raise RoundFailed(round_, f"quarantine entries left for repaired conversations: {left}")
 

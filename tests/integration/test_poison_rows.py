@@ -134,3 +134,20 @@ def test_a_row_failing_after_chunks_were_committed_is_quarantined_and_nothing_is
         total, distinct = conn.execute("SELECT count(*), count(DISTINCT conversation_id) FROM conversations_analytics "
                                        "WHERE tenant_id = %s", (tenant,)).fetchone()
     assert total == distinct == len(expected)
+
+
+def test_a_fixed_row_clears_its_entry_even_after_its_inbox_moved_to_another_tenant(env):
+    first, second = env.tenant_ids[:2]
+    (broken,) = _conversations(env, first, 1)
+    with env.source() as conn:
+        inbox = conn.execute("SELECT inbox_id FROM conversations WHERE id = %s", (broken,)).fetchone()[0]
+        conn.execute("UPDATE conversations SET created_at = '0001-01-01' WHERE id = %s", (broken,))
+    assert engine.sync_tenant(first).failed == 1 and set(_quarantine(env, first)) == {str(broken)}
+    with env.analytics() as conn:   # the inbox moves; the source row is fixed meanwhile
+        conn.execute("UPDATE inbox_tenant_mapping SET tenant_id = %s WHERE inbox_id = %s", (second, inbox))
+    with env.source() as conn:
+        conn.execute("UPDATE conversations SET created_at = updated_at - interval '1 day', "
+                     "updated_at = (now() AT TIME ZONE 'UTC') - interval '1 second' WHERE id = %s", (broken,))
+    assert engine.sync_tenant(second).status == "success"
+    assert broken in target_state(env, second)
+    assert _quarantine(env, first) == {} and _quarantine(env, second) == {}

@@ -423,7 +423,7 @@ def _load_chunk(ctx: RunContext, raw: pd.DataFrame, index: int, extract_s: float
                             raw_row=item.raw_row)
         if ctx.full_refresh:
             load.record_seen(ctx.analytics, _seen_ids(shaped, rejected))
-        load.clear_source_row_errors(ctx.analytics, ctx.tenant_id, shaped.rows["conversation_id"])
+        load.clear_resolved_quarantine(ctx.analytics, shaped.rows["conversation_id"])
         if mark is not None:
             watermarks.advance(ctx.analytics, ctx.tenant_id, mark, ctx.execution_id)
             if ctx.pending_history and (ctx.start_mark is None or mark >= ctx.start_mark):

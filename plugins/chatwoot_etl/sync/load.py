@@ -204,11 +204,12 @@ def _database_reason(exc: psycopg.Error) -> str:
     return f"rejected by the database: {exc.diag.message_primary}" + (f" ({where})" if where else "")
 
 
-def clear_source_row_errors(conn: psycopg.Connection, tenant_id: int, conversation_ids: pd.Series) -> None:
-    """A conversation written now was readable: a source_row_error entry of it is resolved."""
+def clear_resolved_quarantine(conn: psycopg.Connection, conversation_ids: pd.Series) -> None:
+    """A conversation written now was readable, with a real clock: its source_row_error or
+    source_clock_anomaly entry (whichever tenant recorded it) is resolved."""
     ids = [str(value) for value in conversation_ids.dropna().astype("int64").tolist()]
     if ids:
-        conn.execute(sql_text("etl/clear_source_row_errors.sql"), {"tenant_id": tenant_id, "conversation_ids": ids})
+        conn.execute(sql_text("etl/clear_resolved_quarantine.sql"), {"conversation_ids": ids})
 
 
 def quarantine(
