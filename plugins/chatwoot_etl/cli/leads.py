@@ -27,11 +27,16 @@ def _rules(args: argparse.Namespace):
     if getattr(args, "tenant", None) is None:
         return leads.load_rules(pack=args.pack)
     with _analytics("leads") as analytics:
-        tenant = runs.load_tenant(analytics, args.tenant)
+        return _tenant_rules(runs.load_tenant(analytics, args.tenant))
+
+
+def _tenant_rules(tenant):
+    from chatwoot_etl.errors import ConfigurationError
+
     try:
-        return leads.load_rules(tenant.lead_rules, pack=tenant.lead_pack)
-    except ValueError as exc:
-        raise AdminError(f"tenant {args.tenant}: {exc}") from None
+        return tenant.rules()
+    except ConfigurationError as exc:  # one line, as every administration error
+        raise AdminError(str(exc)) from None
 
 
 @_error_boundary
@@ -64,20 +69,16 @@ def evaluate(args: argparse.Namespace) -> int:
 
 @_error_boundary
 def explain(args: argparse.Namespace) -> int:
+    from chatwoot_etl.paths import sql_text
     from chatwoot_etl.sync import leads, runs
 
     with _analytics("leads-explain") as analytics:
         tenant = runs.load_tenant(analytics, args.tenant)
-        row = analytics.execute(
-            "SELECT message_compiled, lead_rules_version, is_lead, visit_scheduled, crm_converted "
-            "FROM conversations_analytics WHERE tenant_id = %s AND conversation_id = %s",
-            (args.tenant, args.conversation)).fetchone()
+        row = analytics.execute(sql_text("etl/lead_explain_row.sql"),
+                                {"tenant_id": args.tenant, "conversation_id": args.conversation}).fetchone()
     if row is None:
         raise AdminError(f"tenant {args.tenant} has no stored conversation {args.conversation}")
-    try:
-        rules = leads.load_rules(tenant.lead_rules, pack=tenant.lead_pack)
-    except ValueError as exc:
-        raise AdminError(f"tenant {args.tenant}: {exc}") from None
+    rules = _tenant_rules(tenant)
     turns = leads.turns_of(row[0])
     rows = leads.explain(turns, rules)
     stored = dict(zip(("is_lead", "visit_scheduled", "crm_converted"), row[2:], strict=True))

@@ -139,9 +139,9 @@ def sync_tenant(
             )
         try:
             transform.check_timezone(tenant.timezone)
-            rules = leads.load_rules(tenant.lead_rules, pack=tenant.lead_pack)
-        except ValueError as exc:  # a bad tenants.timezone, lead_pack or lead_rules override
+        except ValueError as exc:  # a bad tenants.timezone
             raise ConfigurationError(f"tenant {tenant_id}: {exc}") from exc
+        rules = tenant.rules()
         ctx = RunContext(analytics, tenant, options, rules, result, log.bind(slug=tenant.slug), variables,
                          on_chunk_committed, started=started)
         with contextlib.ExitStack() as held:

@@ -21,7 +21,6 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from chatwoot_etl import connections
-from chatwoot_etl.errors import ConfigurationError
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
 from chatwoot_etl.sync import leads, locks, runs
@@ -93,10 +92,7 @@ def reclassify_tenant(tenant_id: int, *, chunk_size: int = 5000, lock_wait_secon
                              application_name=f"chatwoot_etl:reclassify:tenant={tenant_id}:run={execution_id[:8]}"
                              ) as analytics:
         tenant = runs.load_tenant(analytics, tenant_id)
-        try:
-            rules = leads.load_rules(tenant.lead_rules, pack=tenant.lead_pack)
-        except ValueError as exc:
-            raise ConfigurationError(f"tenant {tenant_id}: {exc}") from exc
+        rules = tenant.rules()
         result = ReclassifyResult(tenant_id, execution_id, rules.version, dry_run)
         with locks.tenant_lock(analytics, tenant_id, lock_wait_seconds):
             if not dry_run:

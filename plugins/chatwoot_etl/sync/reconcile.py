@@ -22,7 +22,7 @@ from chatwoot_etl import connections, settings
 from chatwoot_etl.clock import from_naive_utc
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
-from chatwoot_etl.sync import leads, runs, source, strategy, transform
+from chatwoot_etl.sync import runs, source, strategy, transform
 from chatwoot_etl.sync.window import ExtractWindow
 
 
@@ -63,7 +63,7 @@ def compare_window(tenant_id: int, window: ExtractWindow, *, chunk_size: int, lo
     with connections.analytics(purpose, settings=connections.ANALYTICS_SESSION) as analytics, \
             connections.source(purpose, settings=settings.SOURCE_SESSION.get()) as src:
         tenant = runs.load_tenant(analytics, tenant_id)
-        rules = leads.load_rules(tenant.lead_rules, pack=tenant.lead_pack)
+        rules = tenant.rules()
         src.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         src.read_only = True
         plan = strategy.choose(src, analytics)

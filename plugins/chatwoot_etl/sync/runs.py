@@ -14,6 +14,7 @@ from chatwoot_etl import __version__
 from chatwoot_etl.contract import SYNCED_STATUSES
 from chatwoot_etl.errors import ConfigurationError
 from chatwoot_etl.paths import sql_text
+from chatwoot_etl.sync import leads
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,14 @@ class Tenant:
     timezone: str
     lead_pack: str | None
     lead_rules: dict | None
+
+    def rules(self) -> leads.LeadRules:
+        """The tenant's compiled lead rules (its pack and override); a bad one is a
+        ConfigurationError naming the tenant, the key and the value."""
+        try:
+            return leads.load_rules(self.lead_rules, pack=self.lead_pack)
+        except ValueError as exc:
+            raise ConfigurationError(f"tenant {self.id}: {exc}") from exc
 
 
 def load_tenant(conn: psycopg.Connection, tenant_id: int) -> Tenant:
