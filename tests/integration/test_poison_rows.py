@@ -151,3 +151,19 @@ def test_a_fixed_row_clears_its_entry_even_after_its_inbox_moved_to_another_tena
     assert engine.sync_tenant(second).status == "success"
     assert broken in target_state(env, second)
     assert _quarantine(env, first) == {} and _quarantine(env, second) == {}
+
+
+def test_a_row_still_broken_after_its_inbox_moved_keeps_one_entry_now_under_the_new_owner(env):
+    first, second = env.tenant_ids[:2]
+    (broken,) = _conversations(env, first, 1)
+    with env.source() as conn:
+        inbox = conn.execute("SELECT inbox_id FROM conversations WHERE id = %s", (broken,)).fetchone()[0]
+        conn.execute("UPDATE conversations SET created_at = '0001-01-01' WHERE id = %s", (broken,))
+    assert engine.sync_tenant(first).failed == 1
+    with env.analytics() as conn:
+        conn.execute("UPDATE inbox_tenant_mapping SET tenant_id = %s WHERE inbox_id = %s", (second, inbox))
+    assert engine.sync_tenant(second, SyncOptions(mode="full_refresh")).failed == 1
+    assert _quarantine(env, first) == {} and set(_quarantine(env, second)) == {str(broken)}
+    with env.analytics() as conn:
+        alerts = conn.execute("SELECT tenant_id FROM etl_alerts WHERE kind = 'source_row_error'").fetchall()
+    assert alerts == [(first,)]   # the conversation was named once; its entry followed it

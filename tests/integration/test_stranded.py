@@ -61,6 +61,23 @@ def test_future_and_infinite_rows_are_counted_alerted_once_and_quarantined(env):
     assert target_state(env, tenant)[infinite][1] != 2        # the infinite one is not, it is on record
 
 
+def test_an_infinite_row_whose_inbox_moved_is_on_record_once_under_its_new_owner(env):
+    first, second = env.tenant_ids[:2]
+    engine.sync_tenant(first)
+    _, infinite = _two_conversations(env, first)
+    with env.source() as conn:
+        conn.execute("UPDATE conversations SET updated_at = 'infinity' WHERE id = %s", (infinite,))
+        inbox = conn.execute("SELECT inbox_id FROM conversations WHERE id = %s", (infinite,)).fetchone()[0]
+    assert engine.sync_tenant(first).stranded == 1
+    with env.analytics() as conn:
+        conn.execute("UPDATE inbox_tenant_mapping SET tenant_id = %s WHERE inbox_id = %s", (second, inbox))
+    assert engine.sync_tenant(second).stranded == 1
+    with env.analytics() as conn:
+        entries = conn.execute("SELECT tenant_id, conversation_id FROM etl_quarantine").fetchall()
+    assert entries == [(second, str(infinite))]
+    assert len(_alerts(env, first)) == 1 and _alerts(env, second) == []
+
+
 def test_status_shows_the_stranded_count(env):
     tenant = env.tenant_ids[0]
     engine.sync_tenant(tenant)

@@ -313,8 +313,8 @@ def _quarantine_unreadable(ctx: RunContext, found: list[poison.PoisonRow], secon
     ids = [row.conversation_id for row in found]
     with ctx.analytics.transaction():
         # one entry and one alert per conversation, however many runs find it still broken
-        on_record = load.quarantined_for(ctx.analytics, ctx.tenant_id, poison.REASON_PREFIX)
-        new = [row for row in found if str(row.conversation_id) not in on_record]
+        on_record = load.claim_quarantined(ctx.analytics, ctx.tenant_id, poison.REASON_PREFIX, ids)
+        new = [row for row in found if row.conversation_id not in on_record]
         for row in new:
             load.quarantine(ctx.analytics, tenant_id=ctx.tenant_id, execution_id=ctx.execution_id,
                             conversation_id=row.conversation_id, inbox_id=row.inbox_id, reason=row.reason,

@@ -229,6 +229,8 @@ def quarantine(
     )
 
 
-def quarantined_for(conn: psycopg.Connection, tenant_id: int, kind: str) -> set[str]:
-    """The tenant's conversation ids (as stored: text) already quarantined for this kind of reason."""
-    return {row[0] for row in conn.execute(sql_text("etl/quarantined_for.sql"), {"tenant_id": tenant_id, "kind": kind})}
+def claim_quarantined(conn: psycopg.Connection, tenant_id: int, kind: str, conversation_ids: list[int]) -> set[int]:
+    """Those of the conversations already quarantined for this kind of reason; their entries under
+    another tenant (an inbox moved) now belong to this one."""
+    params = {"tenant_id": tenant_id, "kind": kind, "conversation_ids": [str(cid) for cid in conversation_ids]}
+    return {int(row[0]) for row in conn.execute(sql_text("etl/claim_quarantined.sql"), params)}

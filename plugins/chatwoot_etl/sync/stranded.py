@@ -53,16 +53,17 @@ def report(analytics: psycopg.Connection, *, tenant_id: int, execution_id: str,
            stranded: list[Stranded]) -> list[Stranded]:
     """Quarantine the infinite ones not yet on record and alert the conversations not yet named;
     returns the newly alerted ones."""
-    params = {"tenant_id": tenant_id}
+    ids = [row.conversation_id for row in stranded]
+    infinite = [row.conversation_id for row in stranded if not row.finite]
     with analytics.transaction():
-        quarantined = load.quarantined_for(analytics, tenant_id, ALERT_KIND)
+        quarantined = load.claim_quarantined(analytics, tenant_id, ALERT_KIND, infinite)
         for row in stranded:
-            if not row.finite and str(row.conversation_id) not in quarantined:
+            if not row.finite and row.conversation_id not in quarantined:
                 load.quarantine(analytics, tenant_id=tenant_id, execution_id=execution_id,
                                 conversation_id=row.conversation_id, inbox_id=row.inbox_id, reason=QUARANTINE_REASON,
                                 raw_row={"conversation_id": row.conversation_id, "inbox_id": row.inbox_id,
                                          "conversation_updated_at": row.updated_at})
-        named = {row[0] for row in analytics.execute(sql_text("etl/reported_clock_anomalies.sql"), params)}
+        named = {row[0] for row in analytics.execute(sql_text("etl/reported_clock_anomalies.sql"), {"conversation_ids": ids})}
         new = [row for row in stranded if row.conversation_id not in named]
         if new:
             listed = [row.to_json() for row in new]
