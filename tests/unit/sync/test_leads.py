@@ -244,6 +244,8 @@ def test_override_validation():
         load_rules({"visit_intnet": ["x"]})
     with pytest.raises(ValueError, match="invalid pattern"):
         load_rules({"buy_intent": ["(unclosed"]})
+    with pytest.raises(ValueError, match="invalid pattern.*global flags"):  # it stands inside the key's union
+        load_rules({"buy_intent": ["(?i)quero"]})
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,12 @@ def _masks(messages: Sequence[Any], rules: LeadRules) -> tuple[list[int], list[i
     masks: list[int] = []
     lengths: list[int] = []
     for parsed in messages:
-        dialogue = list(public_messages(parsed))
+        dialogue = public_messages(parsed)
+        start = len(masks)
+        if _from_cache(dialogue, masks, contact, business, options, rules):
+            lengths.append(len(masks) - start)
+            continue
+        del masks[start:]
         said: list[tuple[int, str | None]] = []
         for role, text in dialogue:
             if role == CONTACT:
@@ -94,6 +99,31 @@ def _masks(messages: Sequence[Any], rules: LeadRules) -> tuple[list[int], list[i
             masks.append(mask)
         lengths.append(len(dialogue))
     return masks, lengths
+
+
+def _from_cache(dialogue: list[tuple[str, str]], masks: list[int], contact: dict[str, tuple[int, str | None]],
+                business: dict[str, tuple[int, dict[str, str]]], options: dict[str, int], rules: LeadRules) -> bool:
+    """The masks of a conversation whose business messages have all been read before (greetings,
+    menus, templates recur), in one pass; False at the first one that has not."""
+    menu: dict[str, str] = {}
+    for role, text in dialogue:
+        if role == CONTACT:
+            spoken = contact.get(text)
+            if spoken is None:
+                said_signals = contact_signals(text, rules)
+                spoken = contact[text] = (_contact_mask(said_signals), said_signals.choice)
+            mask, choice = spoken
+            if choice is not None and choice in menu:
+                mask = _option_mask(options, menu[choice], rules)
+            masks.append(mask)
+        else:
+            context = business.get(text)
+            if context is None:
+                return False
+            masks.append(context[0])
+            if context[1]:
+                menu = context[1]
+    return True
 
 
 def _option_mask(cache: dict[str, int], option: str, rules: LeadRules) -> int:

@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatwoot_etl.sync.leads.rules import NEGATED, LeadRules
+from chatwoot_etl.sync.leads.rules import NEGATED, NEGATION_WORDS, LeadRules
 
 CONTACT, BUSINESS = "contact", "business"
 _SIGNAL_CACHE_LIMIT = 200_000
 _MAX_NEGATION_PASSES = 4
-_WS = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
 # Unicode combining-mark blocks (what unicodedata.combining() flags for Latin text), removed in C.
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\ufe0f]")
 # A numbered menu line ("1️⃣ Planos", "2 - Aula experimental", "3) Já sou aluno") or an inline
@@ -45,7 +45,7 @@ def normalise_text(text: str) -> str:
     """Accent- and case-insensitive form: NFKD, combining marks dropped, casefolded, spaces squeezed."""
     if not text.isascii():
         text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
-    return _WS.sub(" ", text.casefold()).strip()
+    return " ".join(text.casefold().split())
 
 
 @dataclass(frozen=True)
@@ -54,13 +54,14 @@ class Turn:
     text: str           # "" for an attachment without text
 
 
-def public_messages(parsed: Any) -> Iterator[tuple[str, str]]:
+def public_messages(parsed: Any) -> list[tuple[str, str]]:
     """(role, text) of the public dialogue in one decoded message_compiled: the contact's incoming
     messages ("" for an attachment) and the business's outgoing ones with text (agents, bots,
     templates); private notes and activity left out. A message_type is a number (text "0"
     accepted, False never taken for 0), private is false / null / "false" / "f"."""
+    dialogue: list[tuple[str, str]] = []
     if type(parsed) is not list:
-        return
+        return dialogue
     for item in parsed:
         if type(item) is not dict:
             continue
@@ -73,9 +74,10 @@ def public_messages(parsed: Any) -> Iterator[tuple[str, str]]:
         text = item.get("text")
         if kind == 0 or kind == "0":
             if item.get("sender") == "Contact":
-                yield CONTACT, text if type(text) is str else ""
+                dialogue.append((CONTACT, text if type(text) is str else ""))
         elif kind in (1, 3, "1", "3") and type(text) is str and text.strip():
-            yield BUSINESS, text
+            dialogue.append((BUSINESS, text))
+    return dialogue
 
 
 def turns_of(parsed: Any) -> list[Turn]:
@@ -88,7 +90,7 @@ def contact_texts(parsed: Any) -> list[str]:
     return [t.text for t in turns_of(parsed) if t.role == CONTACT and t.text.strip()]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)   # made by the thousand: a frozen dataclass's __init__ costs twice as much
 class ContactSignals:
     buy: bool = False
     price: bool = False
@@ -106,7 +108,7 @@ class ContactSignals:
     text: bool = False       # the message has words (not an attachment alone)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class BusinessSignals:
     offer: bool = False
     when: bool = False
@@ -130,25 +132,27 @@ def contact_signals(text: str, rules: LeadRules) -> ContactSignals:
     norm = normalise_text(text)
     if not norm:
         return ContactSignals()
-    p = rules.patterns
-    neutral = _voided(norm, rules)
-    negated = bool(p["negations"].search(neutral))
+    key = rules.contact_keys.bits
+    said = rules.contact_keys.matching(norm)
+    # a negated intent ("nao quero comprar") is voided first; it begins with a negation word
+    neutral = _voided(norm, rules) if said & key[NEGATION_WORDS] else norm
+    meant = said if neutral == norm else rules.contact_keys.matching(neutral)
     choice = _MENU_CHOICE.match(norm)
-    declined = bool(p["decline"].search(norm))
+    declined = bool(said & key["decline"])
     return ContactSignals(
         # a message that declines ("já comprei ap ano passado") is no interest in what it names
-        buy=not declined and bool(p["buy_intent"].search(neutral)),
-        price=not declined and bool(p["price_intent"].search(neutral)),
-        visit=not declined and bool(p["visit_intent"].search(neutral)),
-        when=bool(p["datetime_expressions"].search(neutral)),
-        negated=negated,
-        converted=bool(p["conversion"].search(neutral)),
+        buy=not declined and bool(meant & key["buy_intent"]),
+        price=not declined and bool(meant & key["price_intent"]),
+        visit=not declined and bool(meant & key["visit_intent"]),
+        when=bool(meant & key["datetime_expressions"]),
+        negated=bool(meant & key["negations"]),
+        converted=bool(meant & key["conversion"]),
         declined=declined,
-        cancel=bool(p["cancellation"].search(norm)),
-        reschedule=bool(p["reschedule"].search(norm)),
-        accept=bool(p["acceptance"].search(norm)),
-        existing=bool(p["existing_customer"].search(norm)),
-        hedged=bool(p["hedge"].search(norm)),
+        cancel=bool(said & key["cancellation"]),
+        reschedule=bool(said & key["reschedule"]),
+        accept=bool(said & key["acceptance"]),
+        existing=bool(said & key["existing_customer"]),
+        hedged=bool(said & key["hedge"]),
         choice=choice.group(1) if choice else None,
         text=True,
     )
@@ -156,6 +160,8 @@ def contact_signals(text: str, rules: LeadRules) -> ContactSignals:
 
 def menu_options(text: str) -> dict[str, str]:
     """A numbered (or lettered) menu's options (at least two), else {}."""
+    if "\n" not in text and not _DIGIT.search(text):  # no option lines, no numbers
+        return {}
     options = {n.lower(): label.strip() for n, label in _MENU_LINE.findall(text)}
     if len(options) < 2:
         options = {n: label.strip() for n, label in _MENU_INLINE.findall(text)}
@@ -174,16 +180,20 @@ def _affirmed(pattern: re.Pattern[str], norm: str) -> bool:
 def business_signals(text: str, rules: LeadRules) -> BusinessSignals:
     menu = menu_options(text)
     norm = normalise_text(text)
-    p = rules.patterns
-    timed = _HOURS_RANGE.sub(" ", norm)
-    slot = not menu and bool(_SLOT_TIME.search(timed)) and bool(p["datetime_expressions"].search(timed))
+    key = rules.business_keys.bits
+    said = rules.business_keys.matching(norm)
+    slot = False
+    # a range of hours ends in a slot time: where none stands, there is no range to take out
+    if not menu and _SLOT_TIME.search(norm):
+        timed = _HOURS_RANGE.sub(" ", norm)
+        slot = bool(_SLOT_TIME.search(timed)) and bool(rules.patterns["datetime_expressions"].search(timed))
     return BusinessSignals(
         # a time put as a question ("amanhã 8h ou 13h?") is an offer in itself
-        offer=not menu and (bool(p["offer"].search(norm)) or (slot and "?" in norm)),
+        offer=not menu and (bool(said & key["offer"]) or (slot and "?" in norm)),
         when=slot,
-        confirm=_affirmed(p["booking_confirmation"], norm),
-        paid=bool(p["payment_confirmation"].search(norm)),
-        unavailable=bool(p["unavailable"].search(norm)),
+        confirm=bool(said & key["booking_confirmation"]) and _affirmed(rules.patterns["booking_confirmation"], norm),
+        paid=bool(said & key["payment_confirmation"]),
+        unavailable=bool(said & key["unavailable"]),
         menu=menu,
     )
 

@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any
 
 from chatwoot_etl.contract import LEAD_PACKS as PACKS
+from chatwoot_etl.sync.leads.matcher import KeywordIndex, bounded
 
 DEFAULT_PACK = PACKS[0]
 
@@ -44,6 +45,8 @@ class LeadRules:
     version: str                                  # "<pack>:<12 hex of the merged rules>"
     source: Mapping[str, Any]                     # the merged rules, as data
     patterns: Mapping[str, re.Pattern[str]]       # one bounded union per pattern key
+    contact_keys: KeywordIndex                    # the same, all at once: CONTACT_KEYS and NEGATION_WORDS
+    business_keys: KeywordIndex                   # BUSINESS_KEYS
     negated_intent: re.Pattern[str]
     windows: Mapping[str, int]
     weights: Mapping[str, int]
@@ -82,7 +85,7 @@ def validate_override(override: Any) -> dict[str, Any]:
                                  f"not {_shown(value)}")
             for pattern in value:
                 try:
-                    re.compile(pattern)
+                    re.compile(f"(?:{pattern})")   # as it stands in the key's union (no global flags)
                 except re.error as exc:
                     raise ValueError(f"lead rules: invalid pattern in {key!r}: {pattern!r} ({exc})") from None
         if key in WINDOW_KEYS:
@@ -134,14 +137,11 @@ def _union(patterns: Iterable[str]) -> str:
     return "(?:" + "|".join(f"(?:{p})" for p in patterns) + ")"
 
 
-def _bounded(union: str) -> re.Pattern[str]:
-    # The lookbehind sits outside the alternation so mid-word positions fail fast.
-    return re.compile(rf"(?<!\w){union}(?!\w)")
-
-
 # What a negated intent is replaced with: itself a negation, so "nao tenho interesse em
 # visitar" is voided link by link, and a date in the same message stays unconfirmed.
 NEGATED = "__neg__"
+# Any negation word ("sem" too), bounded: what a negated intent begins with.
+NEGATION_WORDS = "negation_words"
 # A negation reaches over words but never over sentence punctuation ("Não. Quero comprar.").
 _SEP = r"[^\w.,!?;:]+"
 
@@ -155,10 +155,11 @@ def load_rules(override: Mapping[str, Any] | None = None, pack: str | None = Non
     if int(merged["labels"]["media"]) > int(merged["labels"]["alta"]):
         raise ValueError(f"lead rules: labels.media ({merged['labels']['media']}) cannot exceed labels.alta "
                          f"({merged['labels']['alta']})")
-    unions = {key: _union(merged[key]) for key in PATTERN_KEYS}
-    patterns = {key: _bounded(union) for key, union in unions.items()}
+    lists = {key: list(merged[key]) for key in PATTERN_KEYS}
     # "sem compromisso" must not void a booking: "sem" only negates the intent right after it.
-    patterns["negations"] = _bounded(_union([NEGATED, *(n for n in merged["negations"] if n != "sem")]))
+    lists["negations"] = [NEGATED, *(n for n in merged["negations"] if n != "sem")]
+    patterns = {key: bounded(_union(patterns)) for key, patterns in lists.items()}
+    unions = {key: _union(merged[key]) for key in PATTERN_KEYS}
     intents = _union(unions[k] for k in ("buy_intent", "price_intent", "visit_intent", "conversion"))
     window = int(merged["negation_window"])
     negated_intent = re.compile(rf"(?<!\w)(?:{NEGATED}|{unions['negations']})(?!\w)(?:{_SEP}\w+){{0,{window}}}?"
@@ -170,6 +171,9 @@ def load_rules(override: Mapping[str, Any] | None = None, pack: str | None = Non
         version=f"{pack_name}:{hashlib.sha256(canonical.encode()).hexdigest()[:12]}",
         source=merged,
         patterns=patterns,
+        contact_keys=KeywordIndex({**{key: lists[key] for key in CONTACT_KEYS},
+                                   NEGATION_WORDS: [NEGATED, *merged["negations"]]}),
+        business_keys=KeywordIndex({key: lists[key] for key in BUSINESS_KEYS}),
         negated_intent=negated_intent,
         windows={key: int(merged[key]) for key in WINDOW_KEYS},
         weights={k: int(v) for k, v in merged["weights"].items()},

@@ -1,0 +1,189 @@
+"""Which rule keys have a word-bounded match in a text, without running every key's union over it.
+
+Python's regular expressions try each alternative of a union at every word start, so sixteen keys
+of dozens of patterns cost hundreds of attempts per word. Here each pattern is told by what its
+matches can begin with (up to five characters, read from the pattern's own parse tree); a text is
+scanned once for what stands at its word starts, and a key is tried only there, anchored, where
+one of its beginnings stands. A pattern whose beginning cannot be told (a class such as \\w, a
+flag, a repeat that may match nothing) makes its key searched whole, as before; \\d is told as
+0-9 and searched whole in a text with other digits. The result is exactly that of each key's
+`(?<!\\w)(?:p1|p2|...)(?!\\w)`.search: tests/unit/sync/test_lead_matcher.py holds it.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import operator
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+# The parser behind re.compile (public as sre_parse before 3.11, untyped): the patterns' own trees.
+_parser: Any = importlib.import_module("re._parser")
+c: Any = importlib.import_module("re._constants")
+
+_WIDTHS = (5, 4, 3, 2, 1)  # characters a pattern's beginning is told by, longest first
+_MAX_PREFIXES = 96    # a pattern beginning more ways than this is searched whole
+_MAX_STEPS = 400     # parse-tree steps (and recursion depth) spent on one pattern before it is searched whole
+# What stands at each word start (a pattern beginning with anything but a word character is searched whole).
+_WORD_STARTS = re.compile(r"(?<!\w)(?=(\w.{0,4}))", re.DOTALL)
+_HEADS_KEPT = 100_000
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+_ZERO_WIDTH = {c.AT, c.ASSERT, c.ASSERT_NOT}   # they only restrict where a match begins
+
+
+def bounded(pattern: str) -> re.Pattern[str]:
+    # The lookbehind sits outside the alternation so mid-word positions fail fast.
+    return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)")
+
+
+def _charset(items: list[tuple[Any, Any]], state: list[int]) -> set[str] | None:
+    chars: set[str] = set()
+    for op, av in items:
+        if op == c.CATEGORY and av == c.CATEGORY_DIGIT:
+            chars.update("0123456789")   # told for texts with ASCII digits only: see matching()
+            state[1] = 1
+        elif op == c.LITERAL:
+            chars.add(chr(av))
+        elif op == c.RANGE and av[1] - av[0] < _MAX_PREFIXES:
+            chars.update(chr(code) for code in range(av[0], av[1] + 1))
+        else:  # a negated set, a category (\w, \s: Unicode-wide)
+            return None
+    return chars
+
+
+def _prefixes(items: list[tuple[Any, Any]], width: int, steps: list[int]) -> set[str] | None:
+    """Every string of `width` characters a match of this sequence (followed by anything) can
+    begin with, or None where that cannot be enumerated. steps: [steps left, \\d read]."""
+    if width == 0:
+        return {""}
+    steps[0] -= 1
+    if not items or steps[0] < 0:
+        return None
+    (op, av), rest = items[0], items[1:]
+    heads: list[tuple[set[str], list[tuple[Any, Any]]]] = []   # (first characters, what follows them)
+    if op == c.LITERAL:
+        heads.append(({chr(av)}, rest))
+    elif op == c.IN:
+        chars = _charset(av, steps)
+        if chars is None:
+            return None
+        heads.append((chars, rest))
+    elif op in _ZERO_WIDTH:
+        return _prefixes(rest, width, steps)
+    elif op == c.SUBPATTERN:
+        _group, add_flags, del_flags, body = av
+        if add_flags or del_flags:
+            return None
+        return _prefixes(list(body) + rest, width, steps)
+    elif op == c.BRANCH:
+        return _union(_prefixes(list(alt) + rest, width, steps) for alt in av[1])
+    elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+        low, high, body = av
+        if high == 0:
+            return _prefixes(rest, width, steps)
+        again = [(op, (max(low - 1, 0), high if high == c.MAXREPEAT else high - 1, body))]
+        once = _prefixes(list(body) + again + rest, width, steps)
+        return once if low > 0 else _union([once, _prefixes(rest, width, steps)])
+    else:
+        return None
+    found: set[str] = set()
+    for chars, following in heads:
+        tails = _prefixes(following, width - 1, steps)
+        if tails is None:
+            return None
+        found.update(ch + tail for ch in chars for tail in tails)
+        if len(found) > _MAX_PREFIXES:
+            return None
+    return found
+
+
+def _union(parts: Iterable[set[str] | None]) -> set[str] | None:
+    found: set[str] = set()
+    for part in parts:
+        if part is None:
+            return None
+        found |= part
+        if len(found) > _MAX_PREFIXES:
+            return None
+    return found
+
+
+def prefixes(pattern: str, width: int) -> set[str] | None:
+    """The `width`-character beginnings of a pattern's matches, or None."""
+    return _beginnings(pattern, width)[0]
+
+
+def _beginnings(pattern: str, *widths: int) -> tuple[set[str] | None, bool]:
+    """The longest beginnings (of one of these widths) a pattern's matches can be told by, and
+    whether they stand for \\d as ASCII digits."""
+    parsed = _parser.parse(pattern)
+    if parsed.state.flags & ~(re.UNICODE):
+        return None, False
+    for width in widths or _WIDTHS:
+        state = [_MAX_STEPS, 0]   # steps left, \\d read as ASCII digits
+        found = _prefixes(list(parsed), width, state)
+        if found is not None:
+            return found, bool(state[1])
+    return None, False
+
+
+class KeywordIndex:
+    """Word-bounded matching of several keys' pattern lists: a key is tried only at the word starts
+    where one of its patterns' beginnings stands, anchored there. matching() returns the keys'
+    bits (`bits[key]`)."""
+
+    def __init__(self, lists: Mapping[str, Iterable[str]]) -> None:
+        self.bits: dict[str, int] = {}
+        self._patterns: list[re.Pattern[str]] = []
+        self._told: dict[str, int] = {}     # a beginning -> the keys (bits) with a pattern beginning so
+        self._always = 0                    # the keys with a pattern whose beginning cannot be told
+        self._ascii_digits = 0              # the keys told by \\d as 0-9: searched whole in other texts
+        self._heads: dict[str, int] = {}    # what stands at a word start -> its candidate keys
+        for index, (key, patterns) in enumerate(lists.items()):
+            patterns = list(patterns)
+            bit = self.bits[key] = 1 << index
+            self._patterns.append(bounded("|".join(f"(?:{p})" for p in patterns)))
+            for pattern in patterns:
+                found, digits = _beginnings(pattern)
+                if found is None or any(not beginning[0].isalnum() and beginning[0] != "_" for beginning in found):
+                    self._always |= bit
+                    continue
+                if digits:
+                    self._ascii_digits |= bit
+                for beginning in found:
+                    self._told[beginning] = self._told.get(beginning, 0) | bit
+        self._widths = sorted({len(beginning) for beginning in self._told})
+
+    def _candidates(self, head: str) -> int:
+        if len(self._heads) > _HEADS_KEPT:
+            self._heads.clear()
+        found = self._heads[head] = functools.reduce(
+            operator.or_, (self._told.get(head[:width], 0) for width in self._widths), 0)
+        return found
+
+    def matching(self, text: str) -> int:
+        """The bits of the keys with a word-bounded match somewhere in the text."""
+        heads, patterns = self._heads, self._patterns
+        done = 0
+        for start in _WORD_STARTS.finditer(text):
+            head = start.group(1)
+            candidates = heads.get(head)
+            if candidates is None:
+                candidates = self._candidates(head)
+            candidates &= ~done
+            while candidates:
+                bit = candidates & -candidates
+                candidates ^= bit
+                if patterns[bit.bit_length() - 1].match(text, start.start()):
+                    done |= bit
+        rest = self._always & ~done
+        if self._ascii_digits and _OTHER_DIGIT.search(text):
+            rest |= self._ascii_digits & ~done
+        while rest:
+            bit = rest & -rest
+            rest ^= bit
+            if patterns[bit.bit_length() - 1].search(text):
+                done |= bit
+        return done
