@@ -3,13 +3,23 @@
 Conn ids: ``chatwoot_source`` (read-only role on the Chatwoot database), ``analytics_db``
 (the analytics target) and, for building a local or demo source only, ``chatwoot_source_admin``.
 When none is configured, the CLI points them at the embedded server (``localdev.embedded``).
+
+Inside Airflow (a task, the DAG processor) every connection comes from PostgresHook. A process
+that has not loaded Airflow (the CLI) reads an ``AIRFLOW_CONN_<ID>`` variable itself, as
+Airflow's environment-variables backend would, into the same arguments PostgresHook passes to
+psycopg (tests/integration/test_connections.py holds the two equal): importing Airflow costs
+two seconds a command does not need. Where a secrets backend is configured (it is searched
+before the environment), or the value uses what only the hook understands (IAM, a cursor
+factory), the hook is used as well.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+import sys
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     import psycopg
@@ -61,13 +71,72 @@ def connect(
 
     settings are session parameters (name -> value, plain identifiers and numbers only).
     """
-    from airflow.providers.postgres.hooks.postgres import PostgresHook
-
     options = _options(application_name, statement_timeout_ms, settings or {})
-    hook = PostgresHook(postgres_conn_id=conn_id, options=options)
-    conn = hook.get_conn()  # a psycopg 3 connection: the provider picks psycopg 3 when it is installed
+    arguments = None if "airflow" in sys.modules else hook_arguments(conn_id)
+    if arguments is None:
+        from airflow.providers.postgres.hooks.postgres import PostgresHook
+
+        from chatwoot_etl import logs
+
+        logs.keep_cli_logging()
+        hook = PostgresHook(postgres_conn_id=conn_id, options=options)
+        conn = hook.get_conn()  # a psycopg 3 connection: the provider picks psycopg 3 when it is installed
+    else:
+        import psycopg
+        from psycopg.types.json import register_default_adapters
+
+        conn = psycopg.connect(**({**arguments, "options": options} if options else arguments))
+        register_default_adapters(conn)  # as the hook does
     conn.autocommit = autocommit  # type: ignore[attr-defined]
     return conn  # type: ignore[return-value]
+
+
+# Extras PostgresHook acts on itself (it never passes them to psycopg): the hook's business.
+_HOOK_EXTRAS = {"iam", "redshift", "redshift-serverless", "cursor", "cluster-identifier", "workgroup-name",
+                "aws_conn_id", "sqlalchemy_scheme", "sqlalchemy_query", "azure_conn_id", "__extra__"}
+
+
+def _secrets_backend_configured() -> bool:
+    from chatwoot_etl.settings import airflow_config
+
+    return bool((airflow_config("secrets", "backend") or "").strip())
+
+
+def hook_arguments(conn_id: str) -> dict[str, Any] | None:
+    """The psycopg arguments PostgresHook would make of AIRFLOW_CONN_<ID> (URI or JSON), or None
+    where only the hook can tell (no such variable, a secrets backend, hook-only extras)."""
+    value = os.environ.get(env_var(conn_id), "").strip()
+    if not value or _secrets_backend_configured():
+        return None
+    if value.startswith("{"):
+        try:
+            fields = json.loads(value)
+            extra = fields.get("extra") or {}
+            extra = json.loads(extra) if isinstance(extra, str) else extra
+            port = int(fields["port"]) if fields.get("port") else None
+        except (ValueError, TypeError, AttributeError):
+            return None
+        conn_type, host, login, password, schema = (fields.get(k) for k in ("conn_type", "host", "login",
+                                                                               "password", "schema"))
+    else:
+        if value.count("://") != 1:
+            return None   # a host with its own protocol: Airflow's parser handles it
+        parts = urlsplit(value)
+        try:
+            port = parts.port
+        except ValueError:
+            return None
+        conn_type = parts.scheme
+        host = unquote(parts.hostname or "")
+        if "/" in host:
+            return None
+        schema = unquote(parts.path[1:]) if parts.path[1:] else parts.path[1:]
+        login = unquote(parts.username) if parts.username else parts.username
+        password = unquote(parts.password) if parts.password else parts.password
+        extra = dict(parse_qsl(parts.query, keep_blank_values=True)) if parts.query else {}
+    if conn_type not in ("postgres", "postgresql") or not isinstance(extra, dict) or _HOOK_EXTRAS & set(extra):
+        return None
+    return {"host": host, "user": login, "password": password, "dbname": schema, "port": port, **extra}
 
 
 def one_row(cursor: psycopg.Cursor[Row]) -> Row:

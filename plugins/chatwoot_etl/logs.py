@@ -45,13 +45,17 @@ class EventLogger:
         self.log(logging.ERROR, event, **fields)
 
 
+_cli_level: str | None = None
+
+
 def configure(level: str = "INFO") -> None:
     """Logging for the CLI: timestamped lines on stderr; library chatter kept quiet.
 
-    Airflow installs its own logging when imported, so it is imported first and then replaced.
+    Airflow installs its own logging when it is imported, so whatever imports it later in a CLI
+    process (the hook, the Variable model) calls keep_cli_logging() afterwards.
     """
-    import airflow.settings  # noqa: F401 - its import-time logging setup must not win
-
+    global _cli_level
+    _cli_level = level
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -62,3 +66,9 @@ def configure(level: str = "INFO") -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # An unreachable Variable store is reported once by the engine (event=variable_unavailable).
     logging.getLogger("airflow.models.variable").setLevel(logging.CRITICAL)
+
+
+def keep_cli_logging() -> None:
+    """Restore the CLI's logging after Airflow was imported (no-op outside the CLI)."""
+    if _cli_level is not None:
+        configure(_cli_level)

@@ -6,15 +6,20 @@ Operators configure the ETL like the rest of Airflow: the ``[chatwoot_etl]`` sec
 ``airflow_config=False`` are needed before Airflow is imported and come only from the environment.
 
 Nothing is cached: a value is read each time ``Setting.get()`` is called, so a test or an
-operator changing it takes effect on the next run or parse.
+operator changing it takes effect on the next run or parse. A process that has not loaded Airflow
+(the CLI) reads plain values of Airflow's configuration itself (airflow_config()), as Airflow
+would: loading Airflow's configuration costs it more than a second.
 """
 
 from __future__ import annotations
 
+import configparser
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Generic, TypeVar
 
 from chatwoot_etl.errors import ConfigurationError
@@ -64,6 +69,27 @@ def parse_session(spec: str) -> dict[str, str]:
     return settings
 
 
+def airflow_home() -> Path:
+    return Path(os.environ.get("AIRFLOW_HOME") or Path.home() / "airflow")
+
+
+def airflow_config(section: str, key: str, default: str | None = None) -> str | None:
+    """A value of Airflow's configuration: the AIRFLOW__<SECTION>__<KEY> variable, else airflow.cfg,
+    else default. Read by Airflow where it is loaded already, or where only Airflow can resolve it
+    (the _cmd and _secret forms)."""
+    prefix = f"AIRFLOW__{section.upper()}__{key.upper()}"
+    config = configparser.ConfigParser(interpolation=None)
+    if "airflow" not in sys.modules and not (os.environ.get(f"{prefix}_CMD") or os.environ.get(f"{prefix}_SECRET")):
+        if prefix in os.environ:
+            return os.environ[prefix]
+        config.read(airflow_home() / "airflow.cfg", encoding="utf-8")
+        if not (config.has_option(section, f"{key}_cmd") or config.has_option(section, f"{key}_secret")):
+            return config.get(section, key, fallback=default)
+    from airflow.sdk import conf
+
+    return conf.get(section, key, fallback=default)
+
+
 @dataclass(frozen=True)
 class Setting(Generic[T]):
     name: str                       # option of [chatwoot_etl]; the variables derive from it
@@ -84,9 +110,7 @@ class Setting(Generic[T]):
     def raw(self) -> str | None:
         value = os.environ.get(self.env_var)
         if value is None and self.airflow_config:
-            from airflow.sdk import conf
-
-            value = conf.get(SECTION, self.name, fallback=None)
+            value = airflow_config(SECTION, self.name)
         if value is not None and self.empty_is_unset and not value.strip():
             return None
         return value

@@ -63,7 +63,7 @@ def sync(args: argparse.Namespace) -> int:
     """One tenant, or every syncable one in turn; a summary row each. Exit 0, 1 (any failure) or 2 (refused)."""
     from chatwoot_etl import connections
     from chatwoot_etl.errors import LockRefused
-    from chatwoot_etl.orchestration.variables import MetadataVariables
+    from chatwoot_etl.orchestration.variables import cli_variables
     from chatwoot_etl.sync import engine, runs
 
     if args.until and not args.since:
@@ -74,7 +74,7 @@ def sync(args: argparse.Namespace) -> int:
             tenant_ids = runs.syncable_tenants(conn)
     else:
         tenant_ids = [args.tenant]
-    variables = MetadataVariables()  # the engine logs and carries on when the metadata DB is unreachable
+    variables = cli_variables()  # the engine logs and carries on when the metadata DB is unreachable
     code, rows = EXIT_OK, []
     for tenant_id in tenant_ids:
         try:
