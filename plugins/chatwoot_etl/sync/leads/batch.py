@@ -70,11 +70,7 @@ def _masks(messages: Sequence[Any], rules: LeadRules) -> tuple[list[int], list[i
         said: list[tuple[int, str | None]] = []
         for role, text in dialogue:
             if role == CONTACT:
-                spoken_found = contact.get(text)
-                if spoken_found is None:
-                    said_signals = contact_signals(text, rules)
-                    spoken_found = contact[text] = (_contact_mask(said_signals), said_signals.choice)
-                said.append(spoken_found)
+                said.append(contact.get(text) or _read_contact(contact, text, rules))
         # the business's messages are context for the contact's: where the contact said nothing
         # that any rule reads, they cannot change a flag, and are not read
         if not any(mask & _READ or choice is not None for mask, choice in said):
@@ -108,11 +104,7 @@ def _from_cache(dialogue: list[tuple[str, str]], masks: list[int], contact: dict
     menu: dict[str, str] = {}
     for role, text in dialogue:
         if role == CONTACT:
-            spoken = contact.get(text)
-            if spoken is None:
-                said_signals = contact_signals(text, rules)
-                spoken = contact[text] = (_contact_mask(said_signals), said_signals.choice)
-            mask, choice = spoken
+            mask, choice = contact.get(text) or _read_contact(contact, text, rules)
             if choice is not None and choice in menu:
                 mask = _option_mask(options, menu[choice], rules)
             masks.append(mask)
@@ -124,6 +116,12 @@ def _from_cache(dialogue: list[tuple[str, str]], masks: list[int], contact: dict
             if context[1]:
                 menu = context[1]
     return True
+
+
+def _read_contact(cache: dict[str, tuple[int, str | None]], text: str, rules: LeadRules) -> tuple[int, str | None]:
+    said = contact_signals(text, rules)
+    found = cache[text] = (_contact_mask(said), said.choice)
+    return found
 
 
 def _option_mask(cache: dict[str, int], option: str, rules: LeadRules) -> int:
