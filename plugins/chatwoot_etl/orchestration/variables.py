@@ -71,8 +71,8 @@ class MetadataVariables:
 class DirectVariables:
     """Outside Airflow: the metadata database's variable table, read and written as Airflow's
     Variable model does (an AIRFLOW_VAR_* value first, Fernet-encrypted values, one row per key).
-    Built by cli_variables() only where the configuration is plain (tests/integration/
-    test_variables.py holds it equal to the model)."""
+    Built by cli_variables() only where the configuration is plain (tests/e2e/test_cli_start.py
+    holds it equal to the model)."""
 
     def __init__(self, database_url: str, fernet_key: str) -> None:
         self._url = database_url
