@@ -94,49 +94,60 @@ def connect(
 # Extras PostgresHook acts on itself (it never passes them to psycopg): the hook's business.
 _HOOK_EXTRAS = {"iam", "redshift", "redshift-serverless", "cursor", "cluster-identifier", "workgroup-name",
                 "aws_conn_id", "sqlalchemy_scheme", "sqlalchemy_query", "azure_conn_id", "__extra__"}
+# A Connection's fields, and the names PostgresHook.get_conn passes them to psycopg under.
+_FIELDS = ("host", "login", "password", "schema", "port")
+_PSYCOPG_NAMES = ("host", "user", "password", "dbname", "port")
 
 
-def _secrets_backend_configured() -> bool:
-    from chatwoot_etl.settings import airflow_config
+def _uri_fields(value: str) -> dict[str, Any] | None:
+    """Connection.from_uri's fields of a URI, or None where only Airflow's parser can tell."""
+    if value.count("://") != 1:
+        return None   # a host with its own protocol
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = unquote(parts.hostname or "")
+    if "/" in host:
+        return None
 
-    return bool((airflow_config("secrets", "backend") or "").strip())
+    def unquoted(text: str | None) -> str | None:
+        return unquote(text) if text else text
+
+    values = (host, unquoted(parts.username), unquoted(parts.password), unquoted(parts.path[1:]), port)
+    return {**dict(zip(_FIELDS, values, strict=True)), "conn_type": parts.scheme,
+            "extra": dict(parse_qsl(parts.query, keep_blank_values=True)) if parts.query else {}}
+
+
+def _json_fields(value: str) -> dict[str, Any] | None:
+    """Connection.from_json's fields, or None."""
+    try:
+        fields = json.loads(value)
+        extra = fields.get("extra") or {}
+        fields["extra"] = json.loads(extra) if isinstance(extra, str) else extra
+        fields["port"] = int(fields["port"]) if fields.get("port") else None
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return fields
 
 
 def hook_arguments(conn_id: str) -> dict[str, Any] | None:
     """The psycopg arguments PostgresHook would make of AIRFLOW_CONN_<ID> (URI or JSON), or None
     where only the hook can tell (no such variable, a secrets backend, hook-only extras)."""
+    from chatwoot_etl.settings import secrets_backend_configured
+
     value = os.environ.get(env_var(conn_id), "").strip()
-    if not value or _secrets_backend_configured():
+    if not value or secrets_backend_configured():
         return None
-    if value.startswith("{"):
-        try:
-            fields = json.loads(value)
-            extra = fields.get("extra") or {}
-            extra = json.loads(extra) if isinstance(extra, str) else extra
-            port = int(fields["port"]) if fields.get("port") else None
-        except (ValueError, TypeError, AttributeError):
-            return None
-        conn_type, host, login, password, schema = (fields.get(k) for k in ("conn_type", "host", "login",
-                                                                               "password", "schema"))
-    else:
-        if value.count("://") != 1:
-            return None   # a host with its own protocol: Airflow's parser handles it
-        parts = urlsplit(value)
-        try:
-            port = parts.port
-        except ValueError:
-            return None
-        conn_type = parts.scheme
-        host = unquote(parts.hostname or "")
-        if "/" in host:
-            return None
-        schema = unquote(parts.path[1:]) if parts.path[1:] else parts.path[1:]
-        login = unquote(parts.username) if parts.username else parts.username
-        password = unquote(parts.password) if parts.password else parts.password
-        extra = dict(parse_qsl(parts.query, keep_blank_values=True)) if parts.query else {}
-    if conn_type not in ("postgres", "postgresql") or not isinstance(extra, dict) or _HOOK_EXTRAS & set(extra):
+    fields = _json_fields(value) if value.startswith("{") else _uri_fields(value)
+    if fields is None or fields.get("conn_type") not in ("postgres", "postgresql"):
         return None
-    return {"host": host, "user": login, "password": password, "dbname": schema, "port": port, **extra}
+    extra = fields["extra"]
+    if not isinstance(extra, dict) or _HOOK_EXTRAS & set(extra):
+        return None
+    return {**dict(zip(_PSYCOPG_NAMES, (fields.get(field) for field in _FIELDS), strict=True)), **extra}
+
 
 
 def one_row(cursor: psycopg.Cursor[Row]) -> Row:

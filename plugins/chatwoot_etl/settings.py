@@ -90,6 +90,11 @@ def airflow_config(section: str, key: str, default: str | None = None) -> str | 
     return conf.get(section, key, fallback=default)
 
 
+def secrets_backend_configured() -> bool:
+    """Whether Airflow searches a secrets backend before the environment (connections, Variables)."""
+    return bool((airflow_config("secrets", "backend") or "").strip())
+
+
 @dataclass(frozen=True)
 class Setting(Generic[T]):
     name: str                       # option of [chatwoot_etl]; the variables derive from it

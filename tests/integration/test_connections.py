@@ -5,7 +5,7 @@ only the hook understands."""
 from __future__ import annotations
 
 import json
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -15,18 +15,24 @@ from chatwoot_etl import connections
 
 pytestmark = pytest.mark.integration
 
+# Not a secret: the local test server trusts its socket; it only probes the parsing (a URI must
+# quote its @ / : %).
+QUOTED_TEXT = "pro@be/x:y%"
+
 
 def _forms(uri: str) -> list[str]:
     parts = urlsplit(uri)
     socket = dict(p.split("=", 1) for p in parts.query.split("&") if p).get("host", "")
     host = parts.hostname or ""
-    netloc_user = quote("postgres", safe="")
+    user, _, address = parts.netloc.rpartition("@")
+    quoted = urlunsplit((parts.scheme, f"{user}:{quote(QUOTED_TEXT, safe='')}@{address}", parts.path, parts.query, ""))
     return [
         uri,
+        quoted,
         uri + ("&" if parts.query else "?") + "sslmode=disable&application_name=probe",
         json.dumps({"conn_type": "postgres", "host": host or socket, "login": "postgres", "schema": parts.path[1:],
                     "port": parts.port, "extra": {"connect_timeout": "5"}}),
-        json.dumps({"conn_type": "postgres", "host": host or socket, "login": netloc_user, "schema": parts.path[1:],
+        json.dumps({"conn_type": "postgres", "host": host or socket, "login": "postgres", "schema": parts.path[1:],
                     "extra": json.dumps({"sslmode": "disable"})}),
     ]
 
@@ -40,6 +46,8 @@ def test_the_same_connection_as_postgreshook(analytics_uri, monkeypatch):
             assert direct.info.dsn == by_hook.info.dsn, value
             assert direct.info.get_parameters() == by_hook.info.get_parameters(), value
             assert direct.info.password == by_hook.info.password
+    monkeypatch.setenv("AIRFLOW_CONN_PROBE_DB", _forms(analytics_uri)[1])
+    assert connections.hook_arguments("probe_db")["password"] == QUOTED_TEXT
 
 
 @pytest.mark.parametrize("value", [

@@ -16,7 +16,7 @@ from contextlib import closing, contextmanager
 from typing import Any
 
 from chatwoot_etl.errors import VariableStoreError
-from chatwoot_etl.settings import airflow_config, airflow_home
+from chatwoot_etl.settings import airflow_config, airflow_home, secrets_backend_configured
 
 DESCRIPTION = "Watermark mirror of chatwoot_etl (etl_watermarks is the truth)"
 
@@ -124,7 +124,7 @@ def cli_variables() -> DirectVariables | MetadataVariables:
     fernet_key = airflow_config("core", "fernet_key") or ""
     sqlite = url.startswith("sqlite:///") and "?" not in url
     postgres = url.split("://", 1)[0] in ("postgresql", "postgresql+psycopg", "postgresql+psycopg2")
-    plain = (not (airflow_config("secrets", "backend") or "").strip()
+    plain = (not secrets_backend_configured()
              and (airflow_config("core", "multi_team") or "false").strip().lower() in ("false", "0", ""))
     if "airflow" not in sys.modules and plain and (sqlite or postgres):   # libpq reads a URL's ?host= itself
         return DirectVariables(url, fernet_key)

@@ -12,9 +12,7 @@ flag, a repeat that may match nothing) makes its key searched whole, as before; 
 
 from __future__ import annotations
 
-import functools
 import importlib
-import operator
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -159,8 +157,10 @@ class KeywordIndex:
     def _candidates(self, head: str) -> int:
         if len(self._heads) > _HEADS_KEPT:
             self._heads.clear()
-        found = self._heads[head] = functools.reduce(
-            operator.or_, (self._told.get(head[:width], 0) for width in self._widths), 0)
+        found = 0
+        for width in self._widths:
+            found |= self._told.get(head[:width], 0)
+        self._heads[head] = found
         return found
 
     def matching(self, text: str) -> int:
