@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from chatwoot_etl.errors import ConfigurationError, LockRefused, SourceReadFaile
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
 from chatwoot_etl.sync import leads, load, locks, poison, runs, source, stranded, strategy, transform, watermarks
+from chatwoot_etl.sync.pipeline import OneInFlight, Prefetched
 from chatwoot_etl.sync.watermarks import VariableStore, Watermark
 from chatwoot_etl.sync.window import ExtractWindow, SyncOptions, plan_window
 
@@ -297,12 +299,18 @@ def _read_and_load(ctx: RunContext, src: psycopg.Connection, window: ExtractWind
                    excluded_ids: tuple[int, ...]) -> None:
     frames = source.whole_conversations(_source_frames(
         source.stream_frames(src, window, ctx.options.chunk_size, how, excluded_ids)))
-    waited = time.monotonic()
-    for index, raw in enumerate(frames, start=ctx.result.chunks + 1):
-        _load_chunk(ctx, raw, index, extract_s=time.monotonic() - waited)
-        if ctx.on_chunk_committed is not None:
-            ctx.on_chunk_committed(index, ctx.result)
+    # chunk N+1 is read and parsed while chunk N is transformed and chunk N-1 is written
+    with (Prefetched(frames, cancel=src.cancel_safe, name=f"extract-tenant-{ctx.tenant_id}") as ahead,
+          OneInFlight(name=f"load-tenant-{ctx.tenant_id}") as writer):
         waited = time.monotonic()
+        for index, raw in enumerate(ahead, start=ctx.result.chunks + 1):
+            started = time.monotonic()
+            shaped = transform.transform_chunk(raw, tenant_id=ctx.tenant_id, timezone=ctx.tenant.timezone,
+                                               rules=ctx.rules)
+            times = {"extract_wait_ms": int((started - waited) * 1000),
+                     "transform_ms": int((time.monotonic() - started) * 1000)}
+            writer.submit(functools.partial(_write_chunk, ctx, raw, shaped, index, times))
+            waited = time.monotonic()
 
 
 def _quarantine_unreadable(ctx: RunContext, found: list[poison.PoisonRow], seconds: float) -> None:
@@ -408,10 +416,9 @@ def _seen_ids(shaped: transform.TransformResult, rejected: list[Rejected]) -> se
     return seen
 
 
-def _load_chunk(ctx: RunContext, raw: pd.DataFrame, index: int, extract_s: float) -> None:
-    """Transform and write one chunk in one transaction, with its quarantine, watermark and progress."""
-    t0 = time.monotonic()
-    shaped = transform.transform_chunk(raw, tenant_id=ctx.tenant_id, timezone=ctx.tenant.timezone, rules=ctx.rules)
+def _write_chunk(ctx: RunContext, raw: pd.DataFrame, shaped: transform.TransformResult, index: int,
+                 times: dict[str, int]) -> None:
+    """Write one transformed chunk in one transaction, with its quarantine, watermark and progress."""
     t1 = time.monotonic()
     mark = chunk_watermark(shaped.rows) if ctx.options.moves_watermark else None
     with ctx.analytics.transaction():
@@ -437,8 +444,9 @@ def _load_chunk(ctx: RunContext, raw: pd.DataFrame, index: int, extract_s: float
     ctx.log.info("chunk_committed", chunk=index, rows=len(raw), inserted=counts.inserted, updated=counts.updated,
                  unchanged=counts.unchanged, moved_in=counts.moved_in or None,
                  skipped_unmapped=counts.skipped_unmapped or None, failed=len(rejected) or None,
-                 truncated=sum(shaped.truncated.values()) or None,
-                 extract_ms=int(extract_s * 1000), transform_ms=int((t1 - t0) * 1000), load_ms=int((t2 - t1) * 1000))
+                 truncated=sum(shaped.truncated.values()) or None, **times, load_ms=int((t2 - t1) * 1000))
+    if ctx.on_chunk_committed is not None:
+        ctx.on_chunk_committed(index, ctx.result)
 
 
 def _count_chunk(result: SyncResult, index: int, extracted: int, counts: load.LoadCounts, failed: int,

@@ -13,7 +13,6 @@ re-read row is byte-identical), conversation_date as datetime.date objects (None
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -247,18 +246,10 @@ def _truncated(values: list[str | None], limit: int) -> tuple[list[str | None], 
     return out, count
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"JSON constant {name} is not valid in jsonb")
-
-
-# What json.loads(text, parse_constant=_reject_constant) builds on every call, built once.
-_JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
-
-
 def _parse_json(values: list[str | None], column: str, problems: dict[int, list[str]]) -> list[object]:
     """Decoded values (None where NULL or invalid); invalid ones reported."""
     decoded: list[object] = []
-    decode = _JSON_DECODER.decode
+    decode = leads.decode_messages
     for idx, text in enumerate(values):
         if text is None:
             decoded.append(None)

@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 
 from chatwoot_etl import contract
+from chatwoot_etl.sync import leads
 from chatwoot_etl.sync.leads import classify, contact_texts, load_rules, normalise_text
+from chatwoot_etl.sync.leads.classifier import public_messages
 
 
 def C(text):  # the contact
@@ -293,3 +295,24 @@ def test_index_is_preserved():
     result = classify([[C("quanto custa?")], [C("oi")]], load_rules(), index=pd.Index([10, 20]))
     assert result.index.tolist() == [10, 20]
     assert result["is_lead"].tolist() == [True, False]
+
+
+@pytest.mark.parametrize("text", [
+    json.dumps([{"sender": "Contact", "message_type": 0, "private": False, "text": "tem aula experimental? 🏋️"},
+                {"sender": "Agent", "message_type": 1, "private": None, "text": "Temos sim! Qual dia?"},
+                {"sender": "Contact", "message_type": "0", "private": "f", "text": "quarta 19h", "extra": [1, {}]}]),
+    json.dumps([{"sender": "Contact", "message_type": False, "text": "quanto custa?"}, {"text": 5}]),
+    json.dumps([1, "texto", None, {"sender": "Contact", "message_type": 0, "text": "oi"}]),  # items not objects
+    json.dumps({"sender": "Contact", "message_type": 0, "text": "not a list"}),
+    json.dumps([{"sender": "Contact", "message_type": 0, "text": "big", "n": 10**30, "x": 1e308}]),
+    "null", "[]", '"texto"',
+])
+def test_the_fast_decoding_reads_the_same_dialogue_as_the_json_module(text):
+    assert leads.decode_messages(text) is not None or text == "null"
+    assert public_messages(leads.decode_messages(text)) == public_messages(json.loads(text))
+
+
+@pytest.mark.parametrize("text", ["[NaN]", '[{"text": Infinity}]', '[{"text": ', "[1,]", "\ufeff[]"])
+def test_what_jsonb_refuses_is_refused_by_the_fast_decoding_too(text):
+    with pytest.raises(ValueError):
+        leads.decode_messages(text)

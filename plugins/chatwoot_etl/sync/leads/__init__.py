@@ -3,7 +3,6 @@ explanation of each flag. The transform calls classify(); the CLI evaluates and 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +13,7 @@ from chatwoot_etl.sync.leads.classifier import (
     Turn,
     Verdict,
     contact_texts,
+    decode_messages,
     judge,
     normalise_text,
     turns_of,
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUSINESS", "CONTACT", "DEFAULT_PACK", "PACKS", "LeadRules", "Turn", "Verdict", "check_pack", "classify",
-    "contact_texts", "explain", "judge", "load_rules", "normalise_text", "turns_of", "validate_override",
+    "contact_texts", "decode_messages", "explain", "judge", "load_rules", "normalise_text", "turns_of", "validate_override",
 ]
 
 
@@ -36,7 +36,7 @@ def classify(messages: Sequence[Any], rules: LeadRules, index: pd.Index | None =
 
     from chatwoot_etl.sync.leads.batch import judge_batch
 
-    parsed = [json.loads(m) if isinstance(m, str) and m.strip() else m for m in messages]
+    parsed = [decode_messages(m) if isinstance(m, str) and m.strip() else m for m in messages]
     found = judge_batch(parsed, rules, contract.LEAD_LABELS)
     return pd.DataFrame(
         {
