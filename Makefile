@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# the benchmark's peer (dlt) and its plotting, in an environment of their own
+PEER_VENV := .venv-peer
+PEER_STAMP := $(PEER_VENV)/.installed-stamp
 
 export AIRFLOW_HOME ?= $(CURDIR)/.local/airflow
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
@@ -18,6 +21,12 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	touch $@
 
 install: $(STAMP)
+
+$(PEER_STAMP): bench/requirements-peer.txt bench/constraints-peer.txt
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/pip install --quiet --upgrade pip
+	$(PEER_VENV)/bin/pip install --quiet -r bench/requirements-peer.txt -c bench/constraints-peer.txt
+	touch $@
 
 demo: install
 	$(BIN)/chatwoot-etl demo
@@ -52,11 +61,13 @@ soak: install
 	FAULT_BUDGET_SECONDS=$(SOAK_SECONDS) $(BIN)/pytest tests/faults -p no:logging
 
 # The benchmark suite (figures and ratios, never a pass/fail): `make bench BENCH_ARGS=--quick`
-# for a smoke run, `BENCH_ARGS="--scale 5"` for 1M conversations. Results: bench/results/latest.json,
-# the source's cost per tenant at 1x / 5x per strategy in bench/results/source_cost.json, and the lead
-# classifier's conversations per second against the one before the dialogue rules (lead_classifier.json).
-bench: install
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+# for a smoke run, `BENCH_ARGS="--scale 5"` for 1M conversations. Results: bench/results/latest.json
+# (with dlt side by side, installed into .venv-peer) and its picture latest.png, the source's cost
+# per tenant at 1x / 5x per strategy in bench/results/source_cost.json, and the lead classifier's
+# conversations per second against the one before the dialogue rules (lead_classifier.json).
+bench: install $(PEER_STAMP)
+	BENCH_PEER_PYTHON=$(CURDIR)/$(PEER_VENV)/bin/python $(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(PEER_VENV)/bin/python bench/plot.py
 	$(BIN)/python bench/source_cost.py $(SOURCE_COST_ARGS)
 	$(BIN)/python bench/lead_classifier.py
 

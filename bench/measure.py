@@ -52,7 +52,7 @@ def sync_one(tenant: int) -> list[str]:
 
 
 def run_cli(args: list[str], env: dict[str, str], workdir: Path) -> dict:
-    """Run `chatwoot-etl ARGS` as a child; wall seconds and its max RSS (kernel rusage, MB)."""
+    """Run `chatwoot-etl ARGS` as a child; wall seconds, CPU seconds and max RSS (kernel rusage, MB)."""
     out = tempfile.NamedTemporaryFile(dir=workdir, prefix="cli-", suffix=".log", delete=False)
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "chatwoot_etl", *args], env=env, stdout=out, stderr=out)
@@ -63,7 +63,7 @@ def run_cli(args: list[str], env: dict[str, str], workdir: Path) -> dict:
     if proc.returncode != 0:
         tail = Path(out.name).read_text(errors="replace")[-3000:]
         raise RuntimeError(f"chatwoot-etl {' '.join(args)} exited {proc.returncode}:\n{tail}")
-    return {"seconds": wall, "max_rss_mb": usage.ru_maxrss / 1024}
+    return {"seconds": wall, "max_rss_mb": usage.ru_maxrss / 1024, "cpu_seconds": usage.ru_utime + usage.ru_stime}
 
 
 def analytics_uri(env: dict[str, str]) -> str:
@@ -71,11 +71,12 @@ def analytics_uri(env: dict[str, str]) -> str:
 
 
 def engine_seconds(env: dict[str, str], since: dt.datetime) -> float:
-    """Sum of etl_control.duration_seconds of the runs started since `since`: the engine's own time,
+    """Sum of the etl_control durations of the runs started since `since`: the engine's own time,
     without the process start (Python, Airflow and the Variable backend)."""
     with psycopg.connect(analytics_uri(env)) as conn:
-        value = conn.execute("SELECT sum(duration_seconds) FROM etl_control WHERE started_at >= %s",
-                             (since,)).fetchone()[0]
+        # finished_at - started_at: the owner's duration_seconds column holds whole seconds only
+        value = conn.execute("SELECT sum(extract(epoch FROM finished_at - started_at)) FROM etl_control "
+                             "WHERE started_at >= %s", (since,)).fetchone()[0]
     return float(value or 0.0)
 
 

@@ -141,9 +141,35 @@ def resource_targets(r: dict, out: Targets) -> None:
         out.add("DAG parse, 500 tenants", parse.get("status", "missing"), "<= 1 s", None)
 
 
+def peer_targets(r: dict, out: Targets) -> None:
+    """The project against dlt's fastest backend on the same data and tenants, and against the raw pipe."""
+    ours, theirs = r.get("peer_full_project"), r.get("peer_full_dlt")
+    if not (ours and theirs):
+        return
+    ratio = ours["rows_per_s"] / theirs["rows_per_s"]
+    out.add(f"full sync / dlt {theirs['dlt']} ({theirs['backend']} + {theirs['file_format']}), indexable view",
+            f"{ratio:.2f}x", ">= 2x", ratio >= 2)
+    pipe = r.get("raw_pipe_indexable_all_tenants")
+    if pipe:
+        share = ours["rows_per_s"] / pipe["rows_per_s"]
+        out.add("full sync (side by side run) / raw pipe, one COPY for all tenants (indexable)", round(share, 2),
+                ">= 0.5 (stretch 0.7)", share >= 0.5)
+    for name in ("incremental", "noop"):
+        mine, peer = r.get(f"peer_{name}_project"), r.get(f"peer_{name}_dlt")
+        if mine and peer:
+            out.add(f"{'incremental 1%' if name == 'incremental' else 'no-op'}, all tenants: project / dlt seconds",
+                    f"{mine['seconds'] / peer['seconds']:.2f}", "< 1 (faster than dlt)", mine["seconds"] < peer["seconds"])
+    for when in ("full", "after_incremental"):
+        exact = r.get(f"peer_exact_{when}")
+        if exact:
+            out.add(f"exact rows per tenant, no duplicates ({when.replace('_', ' ')}): project / dlt",
+                    f"{exact['project_exact']} / {exact['peer_exact']}", "True / True", exact["project_exact"])
+
+
 def targets(r: dict) -> list[dict]:
     out = Targets()
     throughput_targets(r, out)
+    peer_targets(r, out)
     # each view's incremental against the full sync of the same view and session (the indexable
     # view with the engine's session has no full sync of its own: the server plan's is the one)
     for view, denominator in (("indexable", "indexable_server_plan"),
@@ -222,6 +248,24 @@ def print_incremental(r: dict, view: str) -> None:
               f"indexes: {', '.join(plan['indexes_used']) or 'none'}")
 
 
+def print_peer(r: dict) -> None:
+    """The side-by-side rows: the project and dlt on the indexable view, with CPU per row."""
+    theirs = r.get("peer_full_dlt")
+    if not theirs:
+        if r.get("peer"):
+            print(f"{'side by side with dlt':<58} {'-':>9}  {r['peer']['note']}")
+        return
+    ours = r["peer_full_project"]
+    line(r, "side by side: full sync, this project (indexable)", "peer_full_project",
+         f"CPU {ours['cpu_us_per_row']:.0f} µs/row, wall {ours['wall_us_per_row']:.0f} µs/row; raw pipe wall "
+         f"{ours.get('raw_pipe_wall_us_per_row', 0):.0f} µs/row")
+    line(r, f"side by side: full sync, dlt {theirs['dlt']} {theirs['backend']} + {theirs['file_format']}",
+         "peer_full_dlt", f"CPU {theirs['cpu_us_per_row']:.0f} µs/row, wall {theirs['wall_us_per_row']:.0f} µs/row")
+    for name, label in (("incremental", "incremental 1%"), ("noop", "no-op")):
+        line(r, f"side by side: {label}, all tenants, this project", f"peer_{name}_project")
+        line(r, f"side by side: {label}, all tenants, dlt", f"peer_{name}_dlt")
+
+
 def print_rest(r: dict) -> None:
     """Start-up, peak RSS, the previous approach and the DAG parse."""
     line(r, "CLI start-up (chatwoot-etl --help, no Airflow import)", "cli_startup")
@@ -245,6 +289,7 @@ def print_table(report: dict) -> None:
     r = report["results"]
     print_header(report)
     print_throughput(r)
+    print_peer(r)
     for view in ("deployed", "indexable", "indexable_server_plan"):
         print_incremental(r, view)
     print_rest(r)

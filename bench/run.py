@@ -27,7 +27,10 @@ What each figure is (see README "Benchmarks"):
                   has Airflow loaded already (as a worker's task process has), without the CLI's start-up;
   peak RSS        max RSS of the sync process, from the kernel (os.wait4 rusage);
   parse           bench/parse_time.py (DAG parse time for 10 / 100 / 500 tenants), when present;
-  previous        a re-creation of the PREVIOUS ETL (OFFSET pages + one INSERT per row), on a subset.
+  previous        a re-creation of the PREVIOUS ETL (OFFSET pages + one INSERT per row), on a subset;
+  side by side    the project and dlt (bench/peer.py, bench/peer_dlt.py) doing the same job on the
+                  indexable view, interleaved: full, incremental 1% and no-op syncs of every tenant,
+                  both checked for exactness; CPU and wall microseconds per row beside the raw pipe's.
 """
 
 from __future__ import annotations
@@ -42,11 +45,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # Run as a script, only bench/ is on the path: the bench's modules and the tests' helpers need the root.
 sys.path.insert(0, str(ROOT))
 
-from bench import measure, report  # noqa: E402
+from bench import measure, peer, report  # noqa: E402
 from bench.fixture import Fixture, Server, log  # noqa: E402
 from chatwoot_etl import settings  # noqa: E402
 
 BASE_CONVERSATIONS = 200_000
+PEER_ACTIVITY_SEED = 500   # the side-by-side rounds' activity, apart from the incremental figures' seeds
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -133,6 +137,8 @@ def run(args, server: Server, workdir: Path, conversations: int, results: dict, 
         measure.physical_limit(fx, scratch, args, results, "_indexable", {})
         measure.full_syncs(fx, workdir, args.repeat_full, results, "indexable_server_plan",
                            {settings.SOURCE_SESSION.env_var: ""})
+        # 8. the peer (dlt) side by side with the project, on the index-friendly view
+        peer.figures(fx, workdir, args, results, PEER_ACTIVITY_SEED)
     fx.set_view("deployed")
     server.drop(env["_BENCH_DB"])
 
