@@ -81,7 +81,9 @@ def _raw_value(value: object) -> str | None:
 
 def _normalised(values: pd.Series) -> list[str | None]:
     """The values as a plain list, None for SQL NULL: what the per-type converters read."""
-    return [v if type(v) is str else (None if _is_missing(v) else str(v)) for v in values.tolist()]
+    if isinstance(values.dtype, pd.StringDtype):  # what the extract reads: str, or NaN for NULL only
+        return values.to_numpy(dtype=object, na_value=None).tolist()
+    return [v if type(v) is str else None if v is None or v is pd.NA or v != v else str(v) for v in values.tolist()]
 
 
 def truncate(values: pd.Series, limit: int) -> tuple[pd.Series, int]:
@@ -100,22 +102,26 @@ def collapse_duplicates(raw: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame
     key = pd.to_numeric(_texts(frame["conversation_id"]).str.strip(), errors="coerce")
+    # Rows without a usable id are not merged with each other: they are rejected later.
+    repeated = (key.duplicated(keep=False) & key.notna()).to_numpy()
+    if not repeated.any():
+        return frame
+    rows = frame.loc[repeated]  # only conversations with several rows are ordered
     csat_at = pd.to_datetime(
-        _texts(frame["csat_created_at"]).where(lambda s: _matches(s.str.strip(), _TIMESTAMP_RE)),
+        _texts(rows["csat_created_at"]).where(lambda s: _matches(s.str.strip(), _TIMESTAMP_RE)),
         format="ISO8601",
         errors="coerce",
     )
     csat_id = pd.to_numeric(
-        _texts(frame["csat_response_id"]).where(lambda s: _matches(s.str.strip(), _INT_RE)),
+        _texts(rows["csat_response_id"]).where(lambda s: _matches(s.str.strip(), _INT_RE)),
         errors="coerce",
     )
-    order = pd.DataFrame({"key": key, "at": csat_at, "id": csat_id, "pos": np.arange(len(frame))})
+    order = pd.DataFrame({"key": key[repeated], "at": csat_at, "id": csat_id, "pos": np.flatnonzero(repeated)})
     order = order.sort_values(
         ["key", "at", "id", "pos"], ascending=[True, False, False, True], na_position="last", kind="mergesort"
     )
-    # Rows without a usable id are not merged with each other: they are rejected later.
-    keep = order[order["key"].isna() | ~order.duplicated("key", keep="first")]
-    return frame.loc[np.sort(keep["pos"].to_numpy())].reset_index(drop=True)
+    chosen = order.loc[~order.duplicated("key", keep="first"), "pos"].to_numpy()
+    return frame.loc[np.sort(np.concatenate([np.flatnonzero(~repeated), chosen]))].reset_index(drop=True)
 
 
 def _texts(values: pd.Series) -> pd.Series:
@@ -145,8 +151,63 @@ _UUID_FULLMATCH = re.compile(_UUID_RE).fullmatch
 _TIMESTAMP_FULLMATCH = re.compile(_TIMESTAMP_RE).fullmatch
 
 
+# Each converter first tries the whole column at once: when every value is in the source's own
+# spelling (checked on the values joined into one text, by one C-level scan or regex), the column is
+# converted without a Python step per value; anything else takes the per-value path, which reports.
+_MAX_PLAIN_DIGITS = 18   # always within int64
+
+
+def _present(values: list[str | None]) -> list[str]:
+    return [v for v in values if v is not None]
+
+
+def _joined(present: list[str]) -> str | None:
+    """The values as lines of one text, None when a value holds a line break itself."""
+    joined = "\n".join(present)
+    return joined if joined.count("\n") == len(present) - 1 else None
+
+
+def _plain_ints(values: list[str | None], low: int, high: int) -> pd.Series | None:
+    present = _present(values)
+    missing = np.array([v is None for v in values], dtype=bool)
+    data = np.zeros(len(values), dtype=np.int64)
+    if present:
+        lengths = list(map(len, present))
+        joined = "".join(present)
+        if not (joined.isascii() and joined.isdigit()) or min(lengths) == 0 or max(lengths) > _MAX_PLAIN_DIGITS:
+            return None
+        numbers = np.fromiter(map(int, present), dtype=np.int64, count=len(present))
+        if numbers.min() < low or numbers.max() > high:
+            return None
+        data[~missing] = numbers
+    return pd.Series(pd.arrays.IntegerArray(data, missing))
+
+
+def _all_match(values: list[str | None], lines: re.Pattern[str], *, lower: bool = False) -> bool:
+    """Every non-NULL value full-matches the pattern `lines` repeats line by line (and, with
+    lower, has no capital letter): one regex pass over the joined values."""
+    present = _present(values)
+    if not present:
+        return True
+    joined = _joined(present)
+    return (joined is not None and lines.fullmatch(joined) is not None
+            and (not lower or joined == joined.lower()))
+
+
+def _lines_of(pattern: str) -> re.Pattern[str]:
+    return re.compile(f"(?:{pattern})(?:\n(?:{pattern}))*")
+
+
+_TIMESTAMP_LINES = _lines_of(_TIMESTAMP_RE)
+_NUMERIC_LINES = _lines_of(_NUMERIC_RE)
+_UUID_LINES = _lines_of(_UUID_RE)
+
+
 def _to_int(values: list[str | None], column: str, pg_type: str, problems: dict[int, list[str]]) -> pd.Series:
     low, high = _INT_RANGES[pg_type]
+    plain = _plain_ints(values, low, high)
+    if plain is not None:
+        return plain
     data = [0] * len(values)
     valid = [False] * len(values)
     fullmatch = _INT_FULLMATCH
@@ -172,6 +233,10 @@ def _to_int(values: list[str | None], column: str, pg_type: str, problems: dict[
 
 
 def _to_bool(values: list[str | None], column: str, problems: dict[int, list[str]]) -> pd.Series:
+    cells = np.array(values, dtype=object)
+    true, false, missing = cells == "t", cells == "f", pd.isna(cells)
+    if (true | false | missing).all():
+        return pd.Series(pd.arrays.BooleanArray(true, missing))
     data = [False] * len(values)
     missing = [True] * len(values)
     booleans = _BOOLEANS
@@ -191,13 +256,15 @@ def _to_bool(values: list[str | None], column: str, problems: dict[int, list[str
 
 def _to_timestamp(values: list[str | None], column: str, problems: dict[int, list[str]]) -> pd.Series:
     fullmatch = _TIMESTAMP_FULLMATCH
-    shaped: list[str | None] = []
-    for value in values:
-        if value is None:
-            shaped.append(None)
-            continue
-        text = value.strip()
-        shaped.append(text if fullmatch(text) is not None else None)
+    shaped: list[str | None] = values
+    if not _all_match(values, _TIMESTAMP_LINES):
+        shaped = []
+        for value in values:
+            if value is None:
+                shaped.append(None)
+                continue
+            text = value.strip()
+            shaped.append(text if fullmatch(text) is not None else None)
     parsed = pd.to_datetime(pd.Series(shaped, dtype="str"), format="ISO8601", errors="coerce")
     for idx in np.flatnonzero(parsed.isna().to_numpy()):
         value = values[idx]
@@ -207,6 +274,8 @@ def _to_timestamp(values: list[str | None], column: str, problems: dict[int, lis
 
 
 def _check_numeric(values: list[str | None], column: str, problems: dict[int, list[str]]) -> pd.Series:
+    if _all_match(values, _NUMERIC_LINES):
+        return pd.Series(values, dtype="str")
     fullmatch = _NUMERIC_FULLMATCH
     out: list[str | None] = []
     for idx, value in enumerate(values):
@@ -218,6 +287,8 @@ def _check_numeric(values: list[str | None], column: str, problems: dict[int, li
 
 
 def _check_uuid(values: list[str | None], column: str, problems: dict[int, list[str]]) -> pd.Series:
+    if _all_match(values, _UUID_LINES, lower=True):
+        return pd.Series(values, dtype="str")
     fullmatch = _UUID_FULLMATCH
     out: list[str | None] = []
     for idx, value in enumerate(values):

@@ -47,7 +47,7 @@ def test_timestamps_are_naive_utc_with_microseconds_and_nat_is_null():
 
 def test_aware_timestamps_in_another_zone_are_written_as_their_utc_wall_time():
     moments = pd.Series(pd.to_datetime(["2026-03-01 09:00:00"]), dtype="datetime64[us]").dt.tz_localize("America/Sao_Paulo")
-    assert raw_fields(frame(conversation_created_at=moments), "conversation_created_at") == ["2026-03-01 12:00:00.000000"]
+    assert fields(frame(conversation_created_at=moments), "conversation_created_at") == ["2026-03-01 12:00:00.000000"]
 
 
 def test_text_with_separators_quotes_and_line_breaks_survives_and_empty_differs_from_null():

@@ -543,3 +543,41 @@ def test_relative_fields_are_as_of_the_write_in_the_tenants_zone():
 
 def result_rejections(frame: pd.DataFrame, as_of: datetime) -> list[Rejection]:
     return run(frame, timezone="America/Sao_Paulo", as_of=as_of).rejected
+
+
+# A whole column in the source's own spelling is converted at once; one odd value sends it down
+# the per-value path. Both paths must give the same values for the rows they share.
+FAST_AND_SLOW = [
+    ("display_id", ["1", "42", None, "2147483647", "007"], " 5"),
+    ("contact_id", ["2147483647", None, "0"], "+3"),
+    ("is_open", ["t", "f", None, "t"], "true"),
+    ("conversation_created_at", ["2026-03-01 12:00:00", "2026-03-01 12:00:00.5", None, "2026-03-01T23:59:59.999999"],
+     " 2026-03-02 00:00:00 "),
+    ("first_response_time_minutes", ["12.5", "-3", None, "1e3", ".5"], " 7 "),
+    ("conversation_uuid", [str(uuid.UUID(int=7)), None], str(uuid.UUID(int=8)).upper()),
+]
+
+
+def column_of(column: str, values: list[str | None]) -> pd.DataFrame:
+    return pd.concat([one_row(conversation_id=str(i + 1), **{column: v}) for i, v in enumerate(values)],
+                     ignore_index=True)
+
+
+@pytest.mark.parametrize(("column", "plain", "odd"), FAST_AND_SLOW)
+def test_a_column_converted_at_once_equals_the_value_by_value_conversion(column, plain, odd):
+    fast, slow = run(column_of(column, plain)), run(column_of(column, [*plain, odd]))
+    assert not fast.rejected and not slow.rejected
+    pd.testing.assert_series_equal(fast.rows[column], slow.rows[column].iloc[:len(plain)], check_names=False)
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("conversation_id", "12\n13"), ("first_response_time_minutes", "1\n2"), ("contact_id", ""),
+    ("conversation_created_at", "2026-03-01 12:00:00\n2026-03-01 12:00:00"),
+    ("conversation_uuid", f"{uuid.UUID(int=7)}\n{uuid.UUID(int=8)}"), ("display_id", "99999999999999999999"),
+])
+def test_values_that_look_plain_once_joined_are_still_refused(column, value):
+    frame = build_chunk(5)
+    frame.loc[2, column] = value
+    result = run(frame)
+    assert len(result.rows) == 4
+    assert column in result.rejected[0].reason
