@@ -435,6 +435,43 @@ def test_rows_the_database_rejects_are_isolated_and_the_rest_of_the_chunk_loads(
     assert scores == expected
 
 
+def test_a_tenant_first_load_inserts_and_later_runs_upsert_with_exact_counts(env):
+    tenant = env.tenant_ids[0]
+    first = sync(tenant, chunk_size=100)
+    assert first.inserted == len(source_state(env, tenant)) and first.updated == 0
+    assert_target_equals_source(env, tenant)
+    again = sync(tenant, mode="full_refresh", chunk_size=100)
+    assert again.inserted == 0 and again.updated == 0 and again.unchanged == first.inserted
+    with env.analytics() as conn:
+        details = [row[0] for row in conn.execute(
+            "SELECT error_details FROM etl_control WHERE tenant_id = %s ORDER BY started_at", (tenant,))]
+    assert details[0]["first_load"] == "insert only"
+    assert "first_load" not in details[1]
+
+
+def test_an_insert_only_chunk_that_meets_a_stored_row_upserts_instead(env):
+    tenant = env.tenant_ids[0]
+    window = ExtractWindow((), tuple(tenant_inboxes(env, tenant)), BEGINNING, source_now(env))
+    with psycopg.connect(env.source_reader_uri) as src:
+        raw = next(source.stream_frames(src, window, chunk_size=6))
+    rows = transform.transform_chunk(raw, tenant_id=tenant).rows.reset_index(drop=True)
+    with env.analytics() as conn:
+        load.ensure_staging(conn)
+        with conn.transaction():
+            load.write_chunk(conn, rows.iloc[:2])
+        changed = rows.copy()
+        changed.loc[0, "contact_name"] = "Renomeado"
+        with conn.transaction():
+            counts = load.write_chunk(conn, changed, insert_only=True)
+        stored = conn.execute("SELECT count(*), count(DISTINCT conversation_id) FROM conversations_analytics "
+                              "WHERE tenant_id = %s", (tenant,)).fetchone()
+        name = conn.execute("SELECT contact_name FROM conversations_analytics WHERE conversation_id = %s",
+                            (int(rows.loc[0, "conversation_id"]),)).fetchone()[0]
+    assert counts.conflicted
+    assert (counts.inserted, counts.updated, counts.unchanged) == (len(rows) - 2, 1, 1)
+    assert stored == (len(rows), len(rows)) and name == "Renomeado"
+
+
 def test_tenant_without_active_inbox_ends_cleanly(env):
     with env.analytics() as conn:
         conn.execute("INSERT INTO tenants (name, slug, account_id) VALUES ('Empty', 'empty', 999) RETURNING id")

@@ -90,6 +90,7 @@ class RunContext:
     start_mark: Watermark | None = None
     # history inboxes not yet covered by the watermark: marked loaded in the chunk that passes it
     pending_history: list[runs.Inbox] = field(default_factory=list)
+    insert_only: bool = False   # the tenant had no rows: its first load inserts instead of upserting
     started: float = field(default_factory=time.monotonic)   # when sync_tenant began
 
     @property
@@ -258,6 +259,9 @@ def _stream_chunks(ctx: RunContext, src: psycopg.Connection, inboxes: list[runs.
                  until=window.until.isoformat(), synced_inboxes=len(window.synced_inboxes),
                  history_inboxes=",".join(map(str, window.history_inboxes)) or "none")
     load.ensure_staging(ctx.analytics)
+    ctx.insert_only = not load.tenant_has_rows(ctx.analytics, ctx.tenant_id)
+    if ctx.insert_only:
+        ctx.details["first_load"] = "insert only"
     if ctx.full_refresh:
         load.reset_seen(ctx.analytics)
         load.record_seen(ctx.analytics, set(never_read))  # they still exist: a full refresh keeps their rows
@@ -276,6 +280,7 @@ def _stream_chunks(ctx: RunContext, src: psycopg.Connection, inboxes: list[runs.
         found = poison.isolate(src, window, plan.strategy, failed.error, excluded_ids=never_read)
         src.rollback()
         _quarantine_unreadable(ctx, found, seconds=time.monotonic() - started)
+        ctx.insert_only = False  # the window is read again from its start: what was written comes again
         try:
             _read_and_load(ctx, src, window, plan.strategy,
                            excluded_ids=never_read + tuple(row.conversation_id for row in found))
@@ -422,7 +427,11 @@ def _write_chunk(ctx: RunContext, raw: pd.DataFrame, shaped: transform.Transform
     t1 = time.monotonic()
     mark = chunk_watermark(shaped.rows) if ctx.options.moves_watermark else None
     with ctx.analytics.transaction():
-        counts = load.write_chunk(ctx.analytics, shaped.rows)
+        counts = load.write_chunk(ctx.analytics, shaped.rows, insert_only=ctx.insert_only)
+        if counts.conflicted:
+            ctx.insert_only = False
+            ctx.details["first_load"] = f"insert only until chunk {index}, which met stored rows: upserts since"
+            ctx.log.warning("first_load_met_stored_rows", chunk=index, note="upserting from this chunk on")
         rejected = _rejections(raw, shaped, counts)
         for item in rejected:
             load.quarantine(ctx.analytics, tenant_id=ctx.tenant_id, execution_id=ctx.execution_id,

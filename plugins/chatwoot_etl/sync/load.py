@@ -44,6 +44,8 @@ def statements() -> dict[str, sql.SQL | sql.Composed]:
             excluded_compared=_identifiers(COMPARED, "excluded"),
             current_compared=_identifiers(COMPARED, "t"),
         ),
+        "insert": sql.SQL(sql_text("etl/insert_chunk.sql")).format(
+            columns=_identifiers(COLUMNS), staged_columns=_identifiers(COLUMNS, "s")),
         "release_moved": sql.SQL(sql_text("etl/release_moved_conversations.sql")),
         "staged_unmapped": sql.SQL(sql_text("etl/staged_unmapped_rows.sql")),
     }
@@ -58,6 +60,7 @@ class LoadCounts:
     skipped_unmapped: int = 0
     failed: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    conflicted: bool = False   # an insert-only write met a stored row and upserted instead
 
     def add(self, other: LoadCounts) -> None:
         self.inserted += other.inserted
@@ -66,6 +69,7 @@ class LoadCounts:
         self.moved_in += other.moved_in
         self.skipped_unmapped += other.skipped_unmapped
         self.failed += other.failed
+        self.conflicted = self.conflicted or other.conflicted
 
 
 # Rows rendered at a time: bounds the text held at once to a slice instead of the whole chunk.
@@ -155,7 +159,11 @@ def record_seen(conn: psycopg.Connection, conversation_ids: set[int]) -> None:
             copy.write_row((conversation_id,))
 
 
-def _write(conn: psycopg.Connection, rows: pd.DataFrame) -> LoadCounts:
+def tenant_has_rows(conn: psycopg.Connection, tenant_id: int) -> bool:
+    return bool(one_row(conn.execute(sql_text("etl/tenant_has_rows.sql"), {"tenant_id": tenant_id}))[0])
+
+
+def _write(conn: psycopg.Connection, rows: pd.DataFrame, insert_only: bool) -> LoadCounts:
     stm = statements()
     with conn.cursor() as cur:
         cur.execute("TRUNCATE etl_stage_conversations")
@@ -164,22 +172,35 @@ def _write(conn: psycopg.Connection, rows: pd.DataFrame) -> LoadCounts:
                 copy.write(block)
         cur.execute(stm["release_moved"])
         moved = cur.rowcount
-        cur.execute(stm["upsert"])
-        flags = [row[0] for row in cur.fetchall()]
+        conflicted = False
+        if insert_only:
+            try:
+                with conn.transaction():
+                    inserted = cur.execute(stm["insert"]).rowcount
+                updated = 0
+            except psycopg.errors.UniqueViolation:
+                conflicted, insert_only = True, False
+        if not insert_only:
+            cur.execute(stm["upsert"])
+            flags = [row[0] for row in cur.fetchall()]
+            inserted = sum(flags)
+            updated = len(flags) - inserted
         unmapped = one_row(cur.execute(stm["staged_unmapped"]))[0]
-    inserted = sum(flags)
-    updated = len(flags) - inserted
     return LoadCounts(
         inserted=inserted,
         updated=updated,
-        unchanged=len(rows) - unmapped - len(flags),
+        unchanged=len(rows) - unmapped - inserted - updated,
         moved_in=moved,
         skipped_unmapped=unmapped,
+        conflicted=conflicted,
     )
 
 
-def write_chunk(conn: psycopg.Connection, rows: pd.DataFrame) -> LoadCounts:
+def write_chunk(conn: psycopg.Connection, rows: pd.DataFrame, *, insert_only: bool = False) -> LoadCounts:
     """Upsert rows inside the caller's transaction; rows the database rejects are isolated.
+
+    insert_only: the tenant had no rows when the run began (its first load): a plain insert,
+    which falls back to the upsert (and says so in ``conflicted``) if a stored row is met.
 
     The fast path loads the whole chunk at once. If the database rejects it (a value violating a
     constraint), the chunk is split in halves under savepoints until each bad row stands alone;
@@ -193,7 +214,7 @@ def write_chunk(conn: psycopg.Connection, rows: pd.DataFrame) -> LoadCounts:
         part = pending.pop()
         try:
             with conn.transaction():  # a savepoint inside the caller's transaction
-                counts.add(_write(conn, part))
+                counts.add(_write(conn, part, insert_only and not counts.conflicted))
         except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
             if len(part) == 1:
                 counts.failed += 1
