@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -11,6 +13,7 @@ from decimal import Decimal
 import pytest
 
 from chatwoot_etl.cli import output
+from chatwoot_etl.cli.progress import CLEAR
 
 pytestmark = pytest.mark.integration
 
@@ -93,3 +96,30 @@ def test_tables_json_and_errors(capsys):
     done = capsys.readouterr()
     assert done.err == "chatwoot-etl: error: unknown tenant 9\n"
     assert json.loads(done.out) == {"ok": False, "error": "unknown tenant 9"}
+
+
+def test_a_sync_on_a_terminal_shows_progress_and_a_piped_one_does_not(env):
+    tenant = env.tenant_ids[0]
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "chatwoot_etl", "sync", "--tenant", str(tenant), "--full-refresh",
+                             "--chunk-size", "50"], env=env.cli_env(TERM="xterm"), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=follower)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # the terminal closes with the process
+            break
+        if not data:
+            break
+        seen += data
+    out, _ = proc.communicate(timeout=120)
+    os.close(leader)
+    assert proc.returncode == 0, seen[-2000:]
+    screen = seen.decode("utf-8", errors="replace")
+    assert f"tenant {tenant} (" in screen and "rows/s" in screen and "chunk 2" in screen and "ETA" in screen
+    assert CLEAR in screen
+    piped = env.run_cli("sync", "--tenant", str(tenant), "--full-refresh", "--chunk-size", "50")
+    assert piped.returncode == 0 and CLEAR not in piped.stderr and "rows/s" not in piped.stderr
+    assert "event=chunk_committed" in piped.stderr

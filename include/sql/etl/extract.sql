@@ -8,25 +8,24 @@
 -- only_ids (NULL: all) and excluded_ids narrow it to, or exclude, given conversations.
 -- The column list (text columns prefixed, see sync/source.py) and the relation (the view or the
 -- base-table query, see sync/strategy.py) are composed with psycopg.sql; the rest are bind parameters.
-COPY (
-    SELECT {columns}
-    FROM {relation}
-    WHERE (
-            (
-                inbox_id = ANY(%(synced_inboxes)s)
-                AND (conversation_updated_at, conversation_id) > (%(after_updated_at)s, %(after_conversation_id)s)
-                AND conversation_updated_at < %(until)s
-            )
-         OR (
-                inbox_id = ANY(%(history_inboxes)s)
-                AND (conversation_updated_at < %(until)s
-                     OR conversation_updated_at IS NULL
-                     OR NOT isfinite(conversation_updated_at))
-            )
-          )
-      -- narrowing a failed read down to the rows the source cannot compute (sync/poison.py):
-      AND (%(only_ids)s::integer[] IS NULL OR conversation_id = ANY(%(only_ids)s::integer[]))
-      AND conversation_id <> ALL(%(excluded_ids)s::integer[])
-    ORDER BY conversation_updated_at, conversation_id,
-             csat_created_at NULLS FIRST, csat_response_id NULLS FIRST
-) TO STDOUT (FORMAT csv)
+-- sync/source.py streams it as COPY (...) TO STDOUT (FORMAT csv), and EXPLAINs it for a row estimate.
+SELECT {columns}
+FROM {relation}
+WHERE (
+        (
+            inbox_id = ANY(%(synced_inboxes)s)
+            AND (conversation_updated_at, conversation_id) > (%(after_updated_at)s, %(after_conversation_id)s)
+            AND conversation_updated_at < %(until)s
+        )
+     OR (
+            inbox_id = ANY(%(history_inboxes)s)
+            AND (conversation_updated_at < %(until)s
+                 OR conversation_updated_at IS NULL
+                 OR NOT isfinite(conversation_updated_at))
+        )
+      )
+  -- narrowing a failed read down to the rows the source cannot compute (sync/poison.py):
+  AND (%(only_ids)s::integer[] IS NULL OR conversation_id = ANY(%(only_ids)s::integer[]))
+  AND conversation_id <> ALL(%(excluded_ids)s::integer[])
+ORDER BY conversation_updated_at, conversation_id,
+         csat_created_at NULLS FIRST, csat_response_id NULLS FIRST

@@ -8,9 +8,10 @@ the handlers, so that ``chatwoot-etl --help`` stays instant.
 from __future__ import annotations
 
 import argparse
+import contextlib
 from datetime import timedelta
 
-from chatwoot_etl.cli import output
+from chatwoot_etl.cli import output, progress
 from chatwoot_etl.cli.output import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
 
 
@@ -34,12 +35,14 @@ def seed_source(args: argparse.Namespace) -> int:
     from chatwoot_etl.localdev import demo
 
     if args.activity:
-        counts = demo.build_source(activity=True, touch_fraction=args.touch_fraction,
-                                   new_conversations=args.new_conversations, seed=args.seed)
+        with progress.ticking("seed-source: adding activity"):
+            counts = demo.build_source(activity=True, touch_fraction=args.touch_fraction,
+                                       new_conversations=args.new_conversations, seed=args.seed)
     else:
-        counts = demo.build_source(accounts=args.accounts, inboxes_per_account=args.inboxes_per_account,
-                                   conversations=args.conversations,
-                                   messages_per_conversation=args.messages_per_conversation, seed=args.seed)
+        with progress.ticking(f"seed-source: generating {args.conversations:,} conversations"):
+            counts = demo.build_source(accounts=args.accounts, inboxes_per_account=args.inboxes_per_account,
+                                       conversations=args.conversations,
+                                       messages_per_conversation=args.messages_per_conversation, seed=args.seed)
     output.print_json(counts)
     return EXIT_OK
 
@@ -75,18 +78,20 @@ def sync(args: argparse.Namespace) -> int:
     else:
         tenant_ids = [args.tenant]
     variables = cli_variables()  # the engine logs and carries on when the metadata DB is unreachable
+    shown = progress.for_sync()  # a line on a terminal only
     code, rows = EXIT_OK, []
-    for tenant_id in tenant_ids:
-        try:
-            rows.append(engine.sync_tenant(tenant_id, options, variables=variables).summary())
-        except LockRefused as exc:
-            output.problem(f"refused: {exc}")
-            rows.append({"tenant": tenant_id, "status": "refused"})
-            code = EXIT_REFUSED if code != EXIT_FAILED else code
-        except Exception as exc:  # noqa: BLE001 - the CLI reports every failure and exits 1
-            output.problem(f"tenant {tenant_id} failed: {type(exc).__name__}: {exc}")
-            rows.append({"tenant": tenant_id, "status": "failed"})
-            code = EXIT_FAILED
+    with shown.shown() if shown else contextlib.nullcontext():
+        for tenant_id in tenant_ids:
+            try:
+                rows.append(engine.sync_tenant(tenant_id, options, variables=variables, progress=shown).summary())
+            except LockRefused as exc:
+                output.problem(f"refused: {exc}")
+                rows.append({"tenant": tenant_id, "status": "refused"})
+                code = EXIT_REFUSED if code != EXIT_FAILED else code
+            except Exception as exc:  # noqa: BLE001 - the CLI reports every failure and exits 1
+                output.problem(f"tenant {tenant_id} failed: {type(exc).__name__}: {exc}")
+                rows.append({"tenant": tenant_id, "status": "failed"})
+                code = EXIT_FAILED
     output.table(rows)
     return code
 

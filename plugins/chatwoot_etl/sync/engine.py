@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import psycopg
@@ -74,6 +74,14 @@ class SyncResult:
 ChunkCallback = Callable[[int, SyncResult], None]
 
 
+class Progress(Protocol):
+    """Someone watching a run as it goes (the CLI on a terminal); never needed for correctness."""
+
+    def planned(self, tenant_id: int, slug: str, estimated_rows: int | None) -> None: ...
+
+    def chunk_committed(self, index: int, result: SyncResult) -> None: ...
+
+
 @dataclass
 class RunContext:
     """What one run carries from its start to its end: where it writes, what it reads, what it counted."""
@@ -86,6 +94,7 @@ class RunContext:
     log: EventLogger
     variables: VariableStore | None = None
     on_chunk_committed: ChunkCallback | None = None
+    progress: Progress | None = None
     details: dict[str, Any] = field(default_factory=dict)
     start_mark: Watermark | None = None
     # history inboxes not yet covered by the watermark: marked loaded in the chunk that passes it
@@ -122,6 +131,7 @@ def sync_tenant(
     *,
     variables: VariableStore | None = None,
     on_chunk_committed: ChunkCallback | None = None,
+    progress: Progress | None = None,
 ) -> SyncResult:
     """Sync one tenant. Raises LockRefused, ContractDrift, ConfigurationError or the underlying error."""
     options = options or SyncOptions()
@@ -146,7 +156,7 @@ def sync_tenant(
             raise ConfigurationError(f"tenant {tenant_id}: {exc}") from exc
         rules = tenant.rules()
         ctx = RunContext(analytics, tenant, options, rules, result, log.bind(slug=tenant.slug), variables,
-                         on_chunk_committed, started=started)
+                         on_chunk_committed, progress, started=started)
         with contextlib.ExitStack() as held:
             try:
                 held.enter_context(locks.tenant_lock(analytics, tenant_id, options.lock_wait.total_seconds()))
@@ -258,6 +268,9 @@ def _stream_chunks(ctx: RunContext, src: psycopg.Connection, inboxes: list[runs.
     ctx.log.info("window_planned", after=window.after[0].isoformat(), after_id=window.after[1],
                  until=window.until.isoformat(), synced_inboxes=len(window.synced_inboxes),
                  history_inboxes=",".join(map(str, window.history_inboxes)) or "none")
+    if ctx.progress is not None:
+        ctx.progress.planned(ctx.tenant_id, ctx.tenant.slug,
+                             source.estimate_rows(src, window, plan.strategy, excluded_ids=never_read))
     load.ensure_staging(ctx.analytics)
     ctx.insert_only = not load.tenant_has_rows(ctx.analytics, ctx.tenant_id)
     if ctx.insert_only:
@@ -456,6 +469,8 @@ def _write_chunk(ctx: RunContext, raw: pd.DataFrame, shaped: transform.Transform
                  truncated=sum(shaped.truncated.values()) or None, **times, load_ms=int((t2 - t1) * 1000))
     if ctx.on_chunk_committed is not None:
         ctx.on_chunk_committed(index, ctx.result)
+    if ctx.progress is not None:
+        ctx.progress.chunk_committed(index, ctx.result)
 
 
 def _count_chunk(result: SyncResult, index: int, extracted: int, counts: load.LoadCounts, failed: int,

@@ -57,11 +57,16 @@ KEY_COLUMNS = ("conversation_id", "inbox_id")
 
 
 @functools.cache
-def _extract_sql(strategy: str, columns: tuple[str, ...]) -> sql.Composed:
+def _extract_select(strategy: str, columns: tuple[str, ...]) -> sql.Composed:
     return sql.SQL(sql_text("etl/extract.sql")).format(
         columns=sql.SQL(", ").join(_selected(name) for name in columns),
         relation=relation(strategy),
     )
+
+
+@functools.cache
+def _extract_sql(strategy: str, columns: tuple[str, ...]) -> sql.Composed:
+    return sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(_extract_select(strategy, columns))
 
 
 def extract_statement(window: ExtractWindow, strategy: str = VIEW, *, keys_only: bool = False,
@@ -82,6 +87,21 @@ def extract_statement(window: ExtractWindow, strategy: str = VIEW, *, keys_only:
         "excluded_ids": list(excluded_ids),
     }
     return statement, params
+
+
+def estimate_rows(conn: psycopg.Connection, window: ExtractWindow, strategy: str = VIEW,
+                  excluded_ids: tuple[int, ...] = ()) -> int | None:
+    """The planner's estimate of the rows the read will bring (for a person's ETA: planning only,
+    nothing is computed); None when the source cannot plan it."""
+    _, params = extract_statement(window, strategy, excluded_ids=excluded_ids)
+    select = _extract_select(strategy, tuple(contract.SOURCE_COLUMNS))
+    try:
+        with conn.transaction():
+            prepare(conn, strategy)
+            plan = one_row(conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) {}").format(select), params))[0]
+    except psycopg.Error:
+        return None
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 class _CopyStream(io.RawIOBase):
