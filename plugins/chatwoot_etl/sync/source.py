@@ -126,23 +126,36 @@ class _CopyStream(io.RawIOBase):
         return size
 
 
+# The first frame is small: the stages of the sync (sync.pipeline) all start working after it
+# instead of after a whole chunk, and a person sees the first rows land at once.
+FIRST_FRAME_ROWS = 1000
+
+
 def stream_frames(conn: psycopg.Connection, window: ExtractWindow, chunk_size: int,
                   strategy: str = VIEW, excluded_ids: tuple[int, ...] = ()) -> Iterator[pd.DataFrame]:
-    """Raw frames of at most chunk_size rows (text values, NaN for NULL only), read from one COPY."""
+    """Raw frames of at most chunk_size rows, the first of at most FIRST_FRAME_ROWS (text values,
+    NaN for NULL only), read from one COPY."""
     statement, params = extract_statement(window, strategy, excluded_ids=excluded_ids)
     prepare(conn, strategy)
     with conn.cursor() as cur, cur.copy(statement, params) as copy:
         reader = io.BufferedReader(_CopyStream(copy), buffer_size=1 << 20)
-        for frame in pd.read_csv(
+        frames = pd.read_csv(
             reader,
             header=None,
             names=list(contract.SOURCE_COLUMNS),
             dtype=str,
             keep_default_na=False,
             na_values=[""],
-            chunksize=chunk_size,
+            iterator=True,
             encoding="utf-8",
-        ):
+        )
+        size = min(chunk_size, FIRST_FRAME_ROWS)
+        while True:
+            try:
+                frame = frames.get_chunk(size)
+            except StopIteration:
+                return
+            size = chunk_size
             for name in TEXT_COLUMNS:
                 frame[name] = frame[name].str.slice(len(TEXT_PREFIX))
             yield frame
