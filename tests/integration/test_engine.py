@@ -416,12 +416,17 @@ def test_bad_rows_are_quarantined_and_the_rest_loads(env, monkeypatch):
     assert mark == max(v[0] for v in loaded.values()).replace(tzinfo=UTC)
 
 
-def test_rows_the_database_rejects_are_isolated_and_the_rest_of_the_chunk_loads(env):
-    tenant = env.tenant_ids[0]
+def first_rows_transformed(env, tenant: int, count: int = 6) -> pd.DataFrame:
+    """The tenant's first source rows (a chunk of `count`), transformed: what write_chunk gets."""
     window = ExtractWindow((), tuple(tenant_inboxes(env, tenant)), BEGINNING, source_now(env))
     with psycopg.connect(env.source_reader_uri) as src:
-        raw = next(source.stream_frames(src, window, chunk_size=6))
-    rows = transform.transform_chunk(raw, tenant_id=tenant).rows.reset_index(drop=True)
+        raw = next(source.stream_frames(src, window, chunk_size=count))
+    return transform.transform_chunk(raw, tenant_id=tenant).rows.reset_index(drop=True)
+
+
+def test_rows_the_database_rejects_are_isolated_and_the_rest_of_the_chunk_loads(env):
+    tenant = env.tenant_ids[0]
+    rows = first_rows_transformed(env, tenant)
     rows["ai_probability_score"] = pd.array([10, 1000, 20, 30, -1000, 40][: len(rows)], dtype="Int64")  # overflow numeric(5,2)
     with env.analytics() as conn:
         load.ensure_staging(conn)
@@ -451,10 +456,7 @@ def test_a_tenant_first_load_inserts_and_later_runs_upsert_with_exact_counts(env
 
 def test_an_insert_only_chunk_that_meets_a_stored_row_upserts_instead(env):
     tenant = env.tenant_ids[0]
-    window = ExtractWindow((), tuple(tenant_inboxes(env, tenant)), BEGINNING, source_now(env))
-    with psycopg.connect(env.source_reader_uri) as src:
-        raw = next(source.stream_frames(src, window, chunk_size=6))
-    rows = transform.transform_chunk(raw, tenant_id=tenant).rows.reset_index(drop=True)
+    rows = first_rows_transformed(env, tenant)
     with env.analytics() as conn:
         load.ensure_staging(conn)
         with conn.transaction():

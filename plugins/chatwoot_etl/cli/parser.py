@@ -16,7 +16,7 @@ from chatwoot_etl import clock, settings
 from chatwoot_etl.cli import admin, core, leads
 from chatwoot_etl.cli.output import EXIT_FAILED, PROG
 from chatwoot_etl.contract import DEFAULT_TIMEZONE, LEAD_PACKS, TENANT_STATUSES
-from chatwoot_etl.limits import MAX_CHUNK_SIZE, MAX_LOOKBACK
+from chatwoot_etl.limits import DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MAX_LOOKBACK
 
 
 class _Parser(argparse.ArgumentParser):
@@ -258,6 +258,6 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:
     again = l_sub.add_parser("reclassify", parents=[plain],
                              help="recompute a tenant's stored lead columns with its current rules")
     again.add_argument("--tenant", type=_integer(0, MAX_ID), required=True)
-    again.add_argument("--chunk-size", type=_integer(1, MAX_CHUNK_SIZE), default=5000)
+    again.add_argument("--chunk-size", type=_integer(1, MAX_CHUNK_SIZE), default=DEFAULT_CHUNK_SIZE)
     again.add_argument("--dry-run", action="store_true", help="count what would change, write nothing")
     again.set_defaults(func=leads.reclassify)

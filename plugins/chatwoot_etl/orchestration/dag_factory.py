@@ -16,6 +16,7 @@ from airflow.sdk import DAG, CronDataIntervalTimetable, Param, get_parsing_conte
 from airflow.sdk.definitions.param import ParamsDict
 
 from chatwoot_etl import settings
+from chatwoot_etl.limits import DEFAULT_CHUNK_SIZE
 from chatwoot_etl.orchestration import alerts, registry, retries, tasks
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def trigger_params() -> dict[str, Param]:
             description="Exclusive end of the window; empty = the source's clock.",
         ),
         "chunk_size": Param(
-            **_SCHEMA, default=5000, type="integer", minimum=100, maximum=100000, title="Chunk size",
+            **_SCHEMA, default=DEFAULT_CHUNK_SIZE, type="integer", minimum=100, maximum=100000, title="Chunk size",
             description="Rows per extract/transform/upsert transaction (memory stays bounded by it).",
         ),
     }

@@ -7,8 +7,10 @@ Order of a run:
   4. open one read-only REPEATABLE READ snapshot on the source, check the view's contract, choose
      what to read (the view, or the base tables where proven equal: sync.strategy), take the
      window's upper bound from the source's clock, and stream one COPY;
-  5. per chunk, in one analytics transaction: quarantine bad rows, upsert good ones, advance the
-     watermark, count progress. A crash after any chunk resumes exactly after it.
+  5. per chunk, in one analytics transaction: quarantine bad rows, upsert good ones (a tenant's
+     first load inserts), advance the watermark, count progress. A crash after any chunk resumes
+     exactly after it. The stages overlap (sync.pipeline): chunk N+1 is read while chunk N is
+     transformed and chunk N-1 written, the writes one at a time and in order.
 """
 
 from __future__ import annotations

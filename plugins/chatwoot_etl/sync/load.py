@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,15 +81,16 @@ _FLAGS = np.array([b"f", b"t", b""], dtype=object)   # False, True, NULL
 def copy_csv_blocks(rows: pd.DataFrame, block_rows: int = CSV_BLOCK_ROWS) -> Iterator[bytes]:
     """The frame as PostgreSQL CSV (NULL = unquoted empty field), in COLUMNS order, in blocks of rows.
 
-    Each column becomes its list of encoded fields at once, with numpy and C-level string methods
-    over the whole column (text joined on NUL, which no PostgreSQL text holds, and split again),
-    and rows are joined as bytes: no Python step per value, and one wide column (emoji make a str
-    four bytes a character) does not widen the rows it is in. Several times faster than
-    DataFrame.to_csv, whose writer walks the large JSON fields character by character.
+    Each column is prepared once (numpy arrays, or the list of its texts) and encoded a block at a
+    time with numpy and C-level string methods (text joined on NUL, which no PostgreSQL text holds,
+    and split again); rows are joined as bytes. No Python step per value, one wide column (emoji
+    make a str four bytes a character) does not widen the rows it is in, and only one block's
+    bytes exist at once. Several times faster than DataFrame.to_csv, whose writer walks the large
+    JSON fields character by character.
     """
-    columns = [_fields(rows[name]) for name in COLUMNS]
+    encoders = [_encoder(rows[name]) for name in COLUMNS]
     for start in range(0, len(rows), block_rows):
-        block = [values[start:start + block_rows] for values in columns]
+        block = [encode(start, start + block_rows) for encode in encoders]
         yield b"\n".join(map(b",".join, zip(*block, strict=True))) + b"\n"
 
 
@@ -117,26 +118,33 @@ def _is_null(value: object) -> bool:
     return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
 
 
-def _fields(column: pd.Series) -> list[bytes]:
-    """One column's CSV fields (t/f, str(int), naive UTC timestamps, quoted text), through public pandas API."""
+Encoder = Callable[[int, int], list[bytes]]
+
+
+def _encoder(column: pd.Series) -> Encoder:
+    """How to encode rows [start, stop) of one column as CSV fields (t/f, str(int), naive UTC
+    timestamps, quoted text), through public pandas API."""
     dtype = column.dtype
     if isinstance(dtype, pd.BooleanDtype) or (isinstance(dtype, np.dtype) and dtype.kind == "b"):
         codes = np.where(column.isna().to_numpy(), 2, column.to_numpy(dtype=bool, na_value=False))
-        return _FLAGS[codes].tolist()
+        return lambda start, stop: _FLAGS[codes[start:stop]].tolist()
     if isinstance(dtype, pd.Int64Dtype):
-        return _nulled(column.to_numpy(dtype="int64", na_value=0).astype("S20").tolist(), column.isna().to_numpy())
+        numbers, missing = column.to_numpy(dtype="int64", na_value=0), column.isna().to_numpy()
+        return lambda start, stop: _nulled(numbers[start:stop].astype("S20").tolist(), missing[start:stop])
     if isinstance(dtype, pd.DatetimeTZDtype):
         naive = column.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
         missing = np.isnat(naive)
         present = naive[~missing]
         if str(dtype.tz) != "UTC" or (len(present) and (present.min() < np.datetime64("1000-01-01")
                                                         or present.max() >= np.datetime64("10000-01-01"))):
-            return _texts(column.dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f").tolist())
-        texts = np.datetime_as_string(naive, unit="us").astype("S26")  # 2026-01-02T03:04:05.000006
-        if len(texts):
-            texts.view(np.uint8).reshape(len(texts), -1)[:, _ISO_SEPARATOR] = ord(" ")
-        return _nulled(texts.tolist(), missing)
-    return _texts(column.tolist())
+            formatted = column.dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f").tolist()
+            return lambda start, stop: _texts(formatted[start:stop])
+        moments = np.datetime_as_string(naive, unit="us").astype("S26")  # 2026-01-02T03:04:05.000006
+        if len(moments):
+            moments.view(np.uint8).reshape(len(moments), -1)[:, _ISO_SEPARATOR] = ord(" ")
+        return lambda start, stop: _nulled(moments[start:stop].tolist(), missing[start:stop])
+    values = column.tolist()
+    return lambda start, stop: _texts(values[start:stop])
 
 
 def ensure_staging(conn: psycopg.Connection) -> None:

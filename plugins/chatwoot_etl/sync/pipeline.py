@@ -2,7 +2,7 @@
 (Prefetched), Python transforms chunk N, the analytics database writes chunk N-1 (OneInFlight).
 
 The two databases work while Python does (pandas' CSV tokenizer and psycopg's waits release the
-GIL). Each stage holds at most one chunk, so memory stays bounded; a stage's error is raised in the
+GIL). Each stage holds one chunk at a time, so memory stays bounded; a stage's error is raised in the
 main thread where its result would have been used; leaving early stops the other threads (a
 query still running on the source is cancelled) before the caller touches their connections again.
 """
@@ -30,11 +30,12 @@ class Prefetched(Generic[T]):
     (a query still running on the server); it must make the producer's blocking call return.
     """
 
-    def __init__(self, items: Iterator[T], *, cancel: Callable[[], None] | None = None, depth: int = 1,
+    def __init__(self, items: Iterator[T], *, cancel: Callable[[], None] | None = None,
                  name: str = "prefetch") -> None:
         self._items = items
         self._cancel = cancel
-        self._queue: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=1)
+        self._taken = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._produce, name=name, daemon=True)
         self._finished = False
@@ -55,6 +56,7 @@ class Prefetched(Generic[T]):
             raise StopIteration
         kind, value = self._queue.get()
         if kind == _ITEM:
+            self._taken.set()
             return value  # type: ignore[return-value]
         self._finished = True
         if kind == _ERROR:
@@ -64,7 +66,7 @@ class Prefetched(Generic[T]):
     def _produce(self) -> None:
         try:
             for item in self._items:
-                if not self._put((_ITEM, item)):
+                if not self._put((_ITEM, item)) or not self._handed_over():
                     return
             self._put((_DONE, None))
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
@@ -82,6 +84,15 @@ class Prefetched(Generic[T]):
             except queue.Full:
                 continue
         return False
+
+    def _handed_over(self) -> bool:
+        """Wait until the consumer took the item: the next is produced only then, so one item is
+        ever waiting or being produced, never both (a chunk is tens of MB)."""
+        while not self._taken.wait(_POLL_SECONDS):
+            if self._stop.is_set():
+                return False
+        self._taken.clear()
+        return True
 
     def close(self) -> None:
         """Stop the producer and wait for it: afterwards nothing else uses what it read from."""

@@ -21,6 +21,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from chatwoot_etl import connections
+from chatwoot_etl.limits import DEFAULT_CHUNK_SIZE
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
 from chatwoot_etl.sync import leads, locks, runs
@@ -82,7 +83,8 @@ def _compare(result: ReclassifyResult, rows: list[dict[str, Any]], new: list[tup
     return rewrite
 
 
-def reclassify_tenant(tenant_id: int, *, chunk_size: int = 5000, lock_wait_seconds: float = 0.0, dry_run: bool = False,
+def reclassify_tenant(tenant_id: int, *, chunk_size: int = DEFAULT_CHUNK_SIZE, lock_wait_seconds: float = 0.0,
+                      dry_run: bool = False,
                       on_chunk: Callable[[int, ReclassifyResult], None] | None = None) -> ReclassifyResult:
     """Recompute the tenant's stored lead columns; raises LockRefused while a sync holds the tenant."""
     execution_id = str(uuid.uuid4())

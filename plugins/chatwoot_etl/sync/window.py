@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from chatwoot_etl.clock import naive_utc
 from chatwoot_etl.errors import ConfigurationError
-from chatwoot_etl.limits import MAX_CHUNK_SIZE, MAX_LOOKBACK
+from chatwoot_etl.limits import DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MAX_LOOKBACK
 from chatwoot_etl.sync.watermarks import Watermark
 
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ BEGINNING = (datetime(1, 1, 1), -1)
 
 MODES = ("incremental", "full_refresh", "window")
 LOAD_TYPES = {"incremental": "incremental", "full_refresh": "full", "window": "window"}
-DEFAULT_CHUNK_SIZE = 5000
 DEFAULT_LOOKBACK = timedelta(minutes=5)
 DEFAULT_STATEMENT_TIMEOUT_MS = 60 * 60 * 1000
 
