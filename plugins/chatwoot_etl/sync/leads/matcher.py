@@ -3,11 +3,12 @@
 Python's regular expressions try each alternative of a union at every word start, so sixteen keys
 of dozens of patterns cost hundreds of attempts per word. Here each pattern is told by what its
 matches can begin with (up to five characters, read from the pattern's own parse tree); a text is
-scanned once for what stands at its word starts, and a key is tried only there, anchored, where
-one of its beginnings stands. A pattern whose beginning cannot be told (a class such as \\w, a
-flag, a repeat that may match nothing) makes its key searched whole, as before; \\d is told as
-0-9 and searched whole in a text with other digits. The result is exactly that of each key's
-`(?<!\\w)(?:p1|p2|...)(?!\\w)`.search: tests/unit/sync/test_lead_matcher.py holds it.
+scanned once for the word starts where one of the beginnings stands (all of them as one trie),
+and a key is tried only there, anchored, where one of its own stands. A pattern whose beginning
+cannot be told (a class such as \\w, a flag, a repeat that may match nothing) makes its key
+searched whole, as before; \\d is told as 0-9 and searched whole in a text with other digits.
+The result is exactly that of each key's `(?<!\\w)(?:p1|p2|...)(?!\\w)`.search:
+tests/unit/sync/test_lead_matcher.py holds it.
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ c: Any = importlib.import_module("re._constants")
 _WIDTHS = (5, 4, 3, 2, 1)  # characters a pattern's beginning is told by, longest first
 _MAX_PREFIXES = 96    # a pattern beginning more ways than this is searched whole
 _MAX_STEPS = 400     # parse-tree steps (and recursion depth) spent on one pattern before it is searched whole
-# What stands at each word start (a pattern beginning with anything but a word character is searched whole).
-_WORD_STARTS = re.compile(r"(?<!\w)(?=(\w.{0,4}))", re.DOTALL)
 _HEADS_KEPT = 100_000
 _OTHER_DIGIT = re.compile(r"(?![0-9])\d")
 _ZERO_WIDTH = {c.AT, c.ASSERT, c.ASSERT_NOT}   # they only restrict where a match begins
@@ -127,6 +126,26 @@ def _beginnings(pattern: str, *widths: int) -> tuple[set[str] | None, bool]:
     return None, False
 
 
+def _word_starts_of(beginnings: Iterable[str]) -> re.Pattern[str]:
+    """The word starts where one of the beginnings stands, found in one scan (the beginnings as a
+    trie: a few branches a character instead of hundreds of alternatives a word); group 1 is what
+    stands there (up to five characters)."""
+    tree: dict[str, Any] = {}
+    for word in beginnings:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def branch(node: dict[str, Any]) -> str:
+        if "" in node:  # a shorter beginning ends here: it stands for the longer ones
+            return ""
+        alternatives = [re.escape(char) + branch(child) for char, child in sorted(node.items())]
+        return alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
+
+    return re.compile(rf"(?<!\w)(?={branch(tree)})(?=(\w.{{0,4}}))", re.DOTALL)
+
+
 class KeywordIndex:
     """Word-bounded matching of several keys' pattern lists: a key is tried only at the word starts
     where one of its patterns' beginnings stands, anchored there. matching() returns the keys'
@@ -153,6 +172,7 @@ class KeywordIndex:
                 for beginning in found:
                     self._told[beginning] = self._told.get(beginning, 0) | bit
         self._widths = sorted({len(beginning) for beginning in self._told})
+        self._told_starts = _word_starts_of(self._told) if self._told else None
 
     def _candidates(self, head: str) -> int:
         if len(self._heads) > _HEADS_KEPT:
@@ -167,7 +187,7 @@ class KeywordIndex:
         """The bits of the keys with a word-bounded match somewhere in the text."""
         heads, patterns = self._heads, self._patterns
         done = 0
-        for start in _WORD_STARTS.finditer(text):
+        for start in self._told_starts.finditer(text) if self._told_starts else ():
             head = start.group(1)
             candidates = heads.get(head)
             if candidates is None:
