@@ -19,7 +19,6 @@ import json
 import time
 
 import dlt
-from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 from dlt.sources.sql_database import sql_table
 
 VIEW = "vw_conversations_analytics_final"
@@ -27,23 +26,17 @@ BACKEND = "connectorx"
 FILE_FORMAT = "csv"
 
 
-def with_host(uri: str) -> str:
-    """A socket URI (postgresql://user@/db?host=/dir) with a host in its netloc, which dlt's
-    credentials require; libpq still connects through the socket the query's host names."""
+def for_dlt(uri: str) -> str:
+    """The URI as dlt's credentials take it: a host in the netloc (a socket URI names its directory
+    in the query, which libpq still follows) and a secret, which the bench's servers, trusting
+    local connections, never ask for: the user name stands in for it."""
     scheme, _, rest = uri.partition("://")
     user, at, path = rest.rpartition("@")
+    if at and ":" not in user:
+        user = f"{user}:{user}"
     if path.startswith("/"):
-        return f"{scheme}://{user}{at}localhost{path}"
-    return uri
-
-
-def destination(uri: str) -> PostgresCredentials:
-    """dlt's postgres credentials demand a password; the bench's servers trust local connections
-    and the URIs carry none, so any text will do: the user name stands in."""
-    credentials = PostgresCredentials(uri)
-    if not credentials.password:
-        credentials.password = credentials.username
-    return credentials
+        path = f"localhost{path}"
+    return f"{scheme}://{user}{at}{path}"
 
 
 def tenant_pipeline(tenant: str, inboxes: list[int], source_uri: str, destination_uri: str,
@@ -57,7 +50,7 @@ def tenant_pipeline(tenant: str, inboxes: list[int], source_uri: str, destinatio
                       query_adapter_callback=only_inboxes, backend_kwargs={"conn": source_uri})
     table.apply_hints(primary_key="conversation_id", write_disposition="merge")
     pipeline = dlt.pipeline(pipeline_name=f"peer_tenant_{tenant}", pipelines_dir=pipelines_dir,
-                            destination=dlt.destinations.postgres(credentials=destination(destination_uri)),
+                            destination=dlt.destinations.postgres(credentials=destination_uri),
                             dataset_name=f"peer_tenant_{tenant}")
     started = time.perf_counter()
     info = pipeline.run(table, loader_file_format=FILE_FORMAT)
@@ -75,7 +68,7 @@ def main() -> int:
     args = parser.parse_args()
     tenants = json.loads(args.tenants)
     started = time.perf_counter()
-    source_uri, destination_uri = with_host(args.source), with_host(args.destination)
+    source_uri, destination_uri = for_dlt(args.source), for_dlt(args.destination)
     runs = {tenant: tenant_pipeline(tenant, inboxes, source_uri, destination_uri, args.pipelines_dir)
             for tenant, inboxes in tenants.items()}
     print(json.dumps({"seconds": time.perf_counter() - started, "tenants": runs,
