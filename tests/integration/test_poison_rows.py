@@ -3,6 +3,8 @@ loaded exactly, the entry cleared once the source row is fixed."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from chatwoot_etl.errors import SourceRowError
@@ -167,3 +169,20 @@ def test_a_row_still_broken_after_its_inbox_moved_keeps_one_entry_now_under_the_
     with env.analytics() as conn:
         alerts = conn.execute("SELECT tenant_id FROM etl_alerts WHERE kind = 'source_row_error'").fetchall()
     assert alerts == [(first,)]   # the conversation was named once; its entry followed it
+
+
+def test_a_window_of_nothing_but_poisoned_rows_quarantines_each_of_them(env):
+    """Found by the fault harness (seed 1200133926): two conversations poisoned by an edit are the
+    whole of the next window, so both ends of it fail alone. A conversation outside the window
+    reads cleanly, so the error is in those rows, each of them, not in the source as a whole."""
+    tenant = env.tenant_ids[0]
+    assert engine.sync_tenant(tenant).status == "success"
+    first, second = _conversations(env, tenant, 2)
+    with env.source() as conn:
+        conn.execute("UPDATE conversations SET created_at = '0001-01-01 00:00:00', "
+                     "updated_at = (now() AT TIME ZONE 'UTC') - interval '1 second' WHERE id = %s", (first,))
+        conn.execute("UPDATE conversations SET created_at = '0044-03-15 00:00:00 BC', "
+                     "updated_at = (now() AT TIME ZONE 'UTC') - interval '1 second' WHERE id = %s", (second,))
+    result = engine.sync_tenant(tenant, SyncOptions(lookback=timedelta(0)))
+    assert result.status == "success" and result.failed == 2
+    assert set(_quarantine(env, tenant)) == {str(first), str(second)}

@@ -83,6 +83,26 @@ def read_error(src: psycopg.Connection, window: ExtractWindow, strategy: str, id
     return None
 
 
+# Conversations outside the window read to tell "every row here is bad" from "the error is not in
+# any one row" when both ends of the window fail alone.
+OUTSIDE_PROBES = 3
+
+
+def _clean_elsewhere(src: psycopg.Connection, window: ExtractWindow, strategy: str, inside: set[int],
+                     excluded_ids: tuple[int, ...]) -> bool:
+    """Whether a conversation of the tenant outside the window (and not on record) reads cleanly:
+    then the source can compute rows, and the window's failing ones are each bad in their own right
+    (a window may hold nothing but poisoned rows: they were all just edited)."""
+    everything = ExtractWindow((), window.synced_inboxes + window.history_inboxes, window.after, window.until)
+    try:
+        with src.transaction(force_rollback=True):
+            others = [c for c in window_keys(src, everything, strategy, excluded_ids) if c not in inside]
+    except ROW_ERRORS:
+        return False
+    spread = others[::max(1, len(others) // OUTSIDE_PROBES)][:OUTSIDE_PROBES]
+    return any(read_error(src, everything, strategy, [other]) is None for other in spread)
+
+
 def isolate(src: psycopg.Connection, window: ExtractWindow, strategy: str, first_error: str,
             excluded_ids: tuple[int, ...] = ()) -> list[PoisonRow]:
     """The conversations whose read fails ([] if the window now reads cleanly), in one snapshot;
@@ -98,10 +118,13 @@ def isolate(src: psycopg.Connection, window: ExtractWindow, strategy: str, first
     whole = read_error(src, window, strategy, ids)
     if whole is None:
         return []
-    if len(ids) > 1 and read_error(src, window, strategy, ids[:1]) and read_error(src, window, strategy, ids[-1:]):
+    ends = sorted({ids[0], ids[-1]})
+    if all(read_error(src, window, strategy, [end]) for end in ends) and not _clean_elsewhere(
+            src, window, strategy, set(ids) | set(excluded_ids), excluded_ids):
         raise SourceRowError(f"{contract.SOURCE_VIEW} fails to compute the window ({first_error}), even for "
-                             "single conversations: the error is not in one conversation's row (a message "
-                             "aggregate over the whole table?); nothing was loaded")
+                             "single conversations, and for the tenant's conversations outside it too: the error "
+                             "is not in one conversation's row (a message aggregate over the whole table?); "
+                             "nothing was loaded")
     found: list[PoisonRow] = []
 
     def search(part: list[int], error: str, probed: bool) -> None:
@@ -122,7 +145,7 @@ def isolate(src: psycopg.Connection, window: ExtractWindow, strategy: str, first
             search(part[half:], error, probed=False)
 
     search(ids, whole, probed=True)
-    if not found or len(found) == len(ids) > 1:
+    if not found:
         raise SourceRowError(
             f"{contract.SOURCE_VIEW} fails to compute the window ({first_error}) and it could not be narrowed "
             "down to conversations of the window; nothing was loaded")
