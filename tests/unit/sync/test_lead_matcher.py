@@ -76,7 +76,8 @@ def test_what_a_pattern_is_told_by(pattern, told):
 
 
 @pytest.mark.parametrize("text", [
-    "ok", "s", "👍", "sim 👍", "tem 19h?", "as ١٩h", "19:30", "x_19h", "meio-dia", "", "   ", "a" * 300,
+    "ok", "s", "👍", "sim 👍", "ok👍", "👍👍", "👍ok", "s👍 s",
+    "tem 19h?", "as ١٩h", "19:30", "x_19h", "meio-dia", "", "   ", "a" * 300,
     "quero_comprar", "2", "opcao 2", "__neg__ comprar", "amanha as 10 da manha",
 ])
 def test_short_odd_and_non_ascii_texts(text):
@@ -89,6 +90,12 @@ def test_short_odd_and_non_ascii_texts(text):
         "words": ["quero comprar", "a{3,}"],
     }
     assert _found(KeywordIndex(lists), text) == _expected(lists, text)
+
+
+def test_an_emoji_is_told_by_itself_and_not_searched_whole():
+    index = KeywordIndex({"accept": ["sim", "👍"]})
+    assert index._always == 0
+    assert _found(index, "👍") == {"accept"} and _found(index, "ok👍") == set()
 
 
 def test_a_non_ascii_digit_is_found_where_ascii_ones_would_be():

@@ -316,3 +316,26 @@ def test_the_fast_decoding_reads_the_same_dialogue_as_the_json_module(text):
 def test_what_jsonb_refuses_is_refused_by_the_fast_decoding_too(text):
     with pytest.raises(ValueError):
         leads.decode_messages(text)
+
+
+def test_the_number_expressions_match_as_their_plain_forms_do():
+    import random
+    import re
+
+    from chatwoot_etl.sync.leads import classifier
+
+    slot = re.compile(r"(?<!\d)\d{1,2}\s?(?:h|:\d{2})|meio[- ]dia")
+    hours = re.compile(r"(?:(?<=das )\d{1,2}|(?<!\d)\d{1,2}\s?h\d{0,2}|(?<!\d)\d{1,2}:\d{2})\s*(?:as|a|ate|-|–)\s*"
+                       r"\d{1,2}(?:\s?h\d{0,2}|:\d{2})")
+    inline = re.compile(r"(?<!\d)(\d{1,2})\s*(?:para|pra|p/|-)\s+([^,;.\n]{2,60}?)(?=\s*(?:,|;|\.|\n|\bou\b|$))",
+                        re.IGNORECASE)
+    rng = random.Random(7)
+    atoms = ["1", "2", "9", "0", "12", "h", " ", "  ", ":", "30", "das ", "as", "a", "ate", "-", "–", "meio", "dia",
+             " de ", "x", "\n", "١", "para ", "pra ", "p/", " ou ", ",", "Planos", "aula"]
+    texts = ["".join(rng.choice(atoms) for _ in range(rng.randrange(1, 14))) for _ in range(30_000)]
+    texts += ["das 08:00 as 18:00", "9h-13h", "amanha 8h ou 13h?", "meio-dia", "119h", "das 7 as 9h",
+              "Digite 1 para comprar, 2 para alugar", "12 - planos ou 3 - aula"]
+    for text in texts:
+        assert bool(classifier._SLOT_TIME.search(text)) == bool(slot.search(text)), text
+        assert classifier._HOURS_RANGE.sub(" ", text) == hours.sub(" ", text), text
+        assert classifier._MENU_INLINE.findall(text) == inline.findall(text), text

@@ -21,8 +21,10 @@ from chatwoot_etl.sync.leads.classifier import (
     BusinessSignals,
     ContactSignals,
     business_signals,
+    contact_matches,
     contact_signals,
     public_messages,
+    signals_of,
 )
 from chatwoot_etl.sync.leads.rules import LeadRules
 
@@ -119,8 +121,18 @@ def _from_cache(dialogue: list[tuple[str, str]], masks: list[int], contact: dict
 
 
 def _read_contact(cache: dict[str, tuple[int, str | None]], text: str, rules: LeadRules) -> tuple[int, str | None]:
-    said = contact_signals(text, rules)
-    found = cache[text] = (_contact_mask(said), said.choice)
+    matched = contact_matches(text, rules)
+    found: tuple[int, str | None]
+    if matched is None:
+        found = cache[text] = (IS_CONTACT, None)
+        return found
+    said, meant, choice = matched
+    # few texts match a combination of keys no earlier text matched: their masks are kept by it
+    by_keys: dict[tuple[int, int], int] = rules.signal_cache.setdefault("masks_by_keys", {})
+    mask = by_keys.get((said, meant))
+    if mask is None:
+        mask = by_keys[said, meant] = _contact_mask(signals_of(said, meant, None, rules))
+    found = cache[text] = (mask, choice)
     return found
 
 

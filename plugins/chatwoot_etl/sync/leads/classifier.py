@@ -30,17 +30,20 @@ _MAX_NEGATION_PASSES = 4
 _DIGIT = re.compile(r"\d")
 # Unicode combining-mark blocks (what unicodedata.combining() flags for Latin text), removed in C.
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\ufe0f]")
+# The expressions that find numbers begin with a digit (a lookbehind after it, not before), which
+# lets the regex engine skip to the digits instead of trying every position: test_leads holds
+# them to their plain forms ((?<!\d)\d{1,2}...).
 # A numbered menu line ("1️⃣ Planos", "2 - Aula experimental", "3) Já sou aluno") or an inline
 # "Digite 1 para comprar, 2 para alugar".
 _MENU_LINE = re.compile(r"^\s*\*?(\d{1,2}|[a-eA-E](?=[-.):–—]))\s*(?:\ufe0f?\u20e3|[-.):–—]|\s)\s*\*?(\S.{1,80})$",
                         re.MULTILINE)
-_MENU_INLINE = re.compile(r"(?<!\d)(\d{1,2})\s*(?:para|pra|p/|-)\s+([^,;.\n]{2,60}?)(?=\s*(?:,|;|\.|\n|\bou\b|$))",
+_MENU_INLINE = re.compile(r"(\d(?<!\d\d)\d?)\s*(?:para|pra|p/|-)\s+([^,;.\n]{2,60}?)(?=\s*(?:,|;|\.|\n|\bou\b|$))",
                           re.IGNORECASE)
 _MENU_CHOICE = re.compile(r"^(?:(?:opcao|op|numero|n|quero|escolho|e|seria)\s*(?:a|o)?\s*)?(\d{1,2}|[a-e])\s*[.!)]?$")
 # A time a business can hold a slot at ("18h", "9:30", "meio-dia"), not a part of the day.
-_SLOT_TIME = re.compile(r"(?<!\d)\d{1,2}\s?(?:h|:\d{2})|meio[- ]dia")
+_SLOT_TIME = re.compile(r"\d(?<!\d\d)\d?\s?(?:h|:\d{2})|meio[- ]dia")
 # A range of hours ("das 08:00 às 18:00", "9h-13h") is opening hours, not a time offered.
-_HOURS_RANGE = re.compile(r"(?:(?<=das )\d{1,2}|(?<!\d)\d{1,2}\s?h\d{0,2}|(?<!\d)\d{1,2}:\d{2})\s*(?:as|a|ate|-|–)\s*"
+_HOURS_RANGE = re.compile(r"\d(?<!\d\d)(?:(?<=das \d)\d?|\d?\s?h\d{0,2}|\d?:\d{2})\s*(?:as|a|ate|-|–)\s*"
                           r"\d{1,2}(?:\s?h\d{0,2}|:\d{2})")
 
 
@@ -164,16 +167,23 @@ def _voided(norm: str, rules: LeadRules) -> str:
     return neutral
 
 
-def contact_signals(text: str, rules: LeadRules) -> ContactSignals:
+def contact_matches(text: str, rules: LeadRules) -> tuple[int, int, str | None] | None:
+    """The contact keys a message's words match (said), those still matching once a negated intent
+    is voided (meant), and the menu choice it may be; None for a message without words."""
     norm = normalise_text(text)
     if not norm:
-        return ContactSignals()
-    key = rules.contact_keys.bits
+        return None
     said = rules.contact_keys.matching(norm)
     # a negated intent ("nao quero comprar") is voided first; it begins with a negation word
-    neutral = _voided(norm, rules) if said & key[NEGATION_WORDS] else norm
+    neutral = _voided(norm, rules) if said & rules.contact_keys.bits[NEGATION_WORDS] else norm
     meant = said if neutral == norm else rules.contact_keys.matching(neutral)
     choice = _MENU_CHOICE.match(norm)
+    return said, meant, choice.group(1) if choice else None
+
+
+def signals_of(said: int, meant: int, choice: str | None, rules: LeadRules) -> ContactSignals:
+    """What a message with words says, from contact_matches()."""
+    key = rules.contact_keys.bits
     declined = bool(said & key["decline"])
     return ContactSignals(
         # a message that declines ("já comprei ap ano passado") is no interest in what it names
@@ -189,9 +199,14 @@ def contact_signals(text: str, rules: LeadRules) -> ContactSignals:
         accept=bool(said & key["acceptance"]),
         existing=bool(said & key["existing_customer"]),
         hedged=bool(said & key["hedge"]),
-        choice=choice.group(1) if choice else None,
+        choice=choice,
         text=True,
     )
+
+
+def contact_signals(text: str, rules: LeadRules) -> ContactSignals:
+    found = contact_matches(text, rules)
+    return ContactSignals() if found is None else signals_of(*found, rules)
 
 
 def menu_options(text: str) -> dict[str, str]:

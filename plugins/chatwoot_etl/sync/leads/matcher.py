@@ -3,10 +3,11 @@
 Python's regular expressions try each alternative of a union at every word start, so sixteen keys
 of dozens of patterns cost hundreds of attempts per word. Here each pattern is told by what its
 matches can begin with (up to five characters, read from the pattern's own parse tree); a text is
-scanned once for the word starts where one of the beginnings stands (all of them as one trie),
-and a key is tried only there, anchored, where one of its own stands. A pattern whose beginning
-cannot be told (a class such as \\w, a flag, a repeat that may match nothing) makes its key
-searched whole, as before; \\d is told as 0-9 and searched whole in a text with other digits.
+scanned once for the places not preceded by a word character where one of the beginnings stands
+(all of them as one trie: an emoji's as well as a word's), and a key is tried only there,
+anchored, where one of its own stands. A pattern whose beginning cannot be told (a class such as
+\\w, a flag, a repeat that may match nothing) makes its key searched whole, as before; \\d is
+told as 0-9 and searched whole in a text with other digits.
 The result is exactly that of each key's `(?<!\\w)(?:p1|p2|...)(?!\\w)`.search:
 tests/unit/sync/test_lead_matcher.py holds it.
 """
@@ -126,10 +127,11 @@ def _beginnings(pattern: str, *widths: int) -> tuple[set[str] | None, bool]:
     return None, False
 
 
-def _word_starts_of(beginnings: Iterable[str]) -> re.Pattern[str]:
-    """The word starts where one of the beginnings stands, found in one scan (the beginnings as a
-    trie: a few branches a character instead of hundreds of alternatives a word); group 1 is what
-    stands there (up to five characters)."""
+def _starts_of(beginnings: Iterable[str]) -> re.Pattern[str]:
+    """The places a bounded match can begin at (not preceded by a word character) where one of the
+    beginnings stands, found in one scan (the beginnings as a trie: a few branches a character
+    instead of hundreds of alternatives a word); group 1 is what stands there (up to five
+    characters)."""
     tree: dict[str, Any] = {}
     for word in beginnings:
         node = tree
@@ -143,7 +145,7 @@ def _word_starts_of(beginnings: Iterable[str]) -> re.Pattern[str]:
         alternatives = [re.escape(char) + branch(child) for char, child in sorted(node.items())]
         return alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
 
-    return re.compile(rf"(?<!\w)(?={branch(tree)})(?=(\w.{{0,4}}))", re.DOTALL)
+    return re.compile(rf"(?<!\w)(?={branch(tree)})(?=(.{{1,5}}))", re.DOTALL)
 
 
 class KeywordIndex:
@@ -164,7 +166,7 @@ class KeywordIndex:
             self._patterns.append(bounded("|".join(f"(?:{p})" for p in patterns)))
             for pattern in patterns:
                 found, digits = _beginnings(pattern)
-                if found is None or any(not beginning[0].isalnum() and beginning[0] != "_" for beginning in found):
+                if found is None:
                     self._always |= bit
                     continue
                 if digits:
@@ -172,7 +174,7 @@ class KeywordIndex:
                 for beginning in found:
                     self._told[beginning] = self._told.get(beginning, 0) | bit
         self._widths = sorted({len(beginning) for beginning in self._told})
-        self._told_starts = _word_starts_of(self._told) if self._told else None
+        self._told_starts = _starts_of(self._told) if self._told else None
 
     def _candidates(self, head: str) -> int:
         if len(self._heads) > _HEADS_KEPT:
