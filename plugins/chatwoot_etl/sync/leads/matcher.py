@@ -14,6 +14,7 @@ tests/unit/sync/test_lead_matcher.py holds it.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from collections.abc import Iterable, Mapping
@@ -31,6 +32,9 @@ _OTHER_DIGIT = re.compile(r"(?![0-9])\d")
 _ZERO_WIDTH = {c.AT, c.ASSERT, c.ASSERT_NOT}   # they only restrict where a match begins
 
 
+# Compiled patterns are immutable and the packs share most of theirs: every load_rules (a run, an
+# evaluation, a reclassification) reuses them, where re's own cache (512) would be overrun.
+@functools.lru_cache(maxsize=16_384)
 def bounded(pattern: str) -> re.Pattern[str]:
     # The lookbehind sits outside the alternation so mid-word positions fail fast.
     return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)")
@@ -108,12 +112,13 @@ def _union(parts: Iterable[set[str] | None]) -> set[str] | None:
     return found
 
 
-def prefixes(pattern: str, width: int) -> set[str] | None:
+def prefixes(pattern: str, width: int) -> frozenset[str] | None:
     """The `width`-character beginnings of a pattern's matches, or None."""
     return _beginnings(pattern, width)[0]
 
 
-def _beginnings(pattern: str, *widths: int) -> tuple[set[str] | None, bool]:
+@functools.lru_cache(maxsize=16_384)
+def _beginnings(pattern: str, *widths: int) -> tuple[frozenset[str] | None, bool]:
     """The longest beginnings (of one of these widths) a pattern's matches can be told by, and
     whether they stand for \\d as ASCII digits."""
     parsed = _parser.parse(pattern)
@@ -123,7 +128,7 @@ def _beginnings(pattern: str, *widths: int) -> tuple[set[str] | None, bool]:
         state = [_MAX_STEPS, 0]   # steps left, \\d read as ASCII digits
         found = _prefixes(list(parsed), width, state)
         if found is not None:
-            return found, bool(state[1])
+            return frozenset(found), bool(state[1])
     return None, False
 
 
@@ -149,17 +154,18 @@ def _starts_of(beginnings: Iterable[str]) -> re.Pattern[str]:
 
 
 class KeywordIndex:
-    """Word-bounded matching of several keys' pattern lists: a key is tried only at the word starts
-    where one of its patterns' beginnings stands, anchored there. matching() returns the keys'
-    bits (`bits[key]`)."""
+    """Word-bounded matching of several keys' pattern lists: at each place where one of the
+    patterns' beginnings stands, only the patterns beginning so are tried, anchored there, each
+    compiled once with the index. matching() returns the keys' bits (`bits[key]`)."""
 
     def __init__(self, lists: Mapping[str, Iterable[str]]) -> None:
         self.bits: dict[str, int] = {}
-        self._patterns: list[re.Pattern[str]] = []
-        self._told: dict[str, int] = {}     # a beginning -> the keys (bits) with a pattern beginning so
+        self._patterns: list[re.Pattern[str]] = []   # each key's bounded union: for a search in full
+        # a beginning -> (key bit, a bounded pattern of the key beginning so)
+        self._told: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
         self._always = 0                    # the keys with a pattern whose beginning cannot be told
         self._ascii_digits = 0              # the keys told by \\d as 0-9: searched whole in other texts
-        self._heads: dict[str, int] = {}    # what stands at a word start -> its candidate keys
+        self._heads: dict[str, tuple[tuple[int, re.Pattern[str]], ...]] = {}  # what stands at a start -> tries
         for index, (key, patterns) in enumerate(lists.items()):
             patterns = list(patterns)
             bit = self.bits[key] = 1 << index
@@ -171,38 +177,38 @@ class KeywordIndex:
                     continue
                 if digits:
                     self._ascii_digits |= bit
+                alone = bounded(pattern)
                 for beginning in found:
-                    self._told[beginning] = self._told.get(beginning, 0) | bit
+                    self._told.setdefault(beginning, []).append((bit, alone))
         self._widths = sorted({len(beginning) for beginning in self._told})
         self._told_starts = _starts_of(self._told) if self._told else None
 
-    def _candidates(self, head: str) -> int:
+    def _candidates(self, head: str) -> tuple[tuple[int, re.Pattern[str]], ...]:
         if len(self._heads) > _HEADS_KEPT:
             self._heads.clear()
-        found = 0
+        tries: dict[tuple[int, re.Pattern[str]], None] = {}   # (two keys may share a pattern)
         for width in self._widths:
-            found |= self._told.get(head[:width], 0)
-        self._heads[head] = found
+            tries.update(dict.fromkeys(self._told.get(head[:width], ())))
+        found = self._heads[head] = tuple(tries)
         return found
 
     def matching(self, text: str) -> int:
         """The bits of the keys with a word-bounded match somewhere in the text."""
-        heads, patterns = self._heads, self._patterns
+        heads = self._heads
         done = 0
         for start in self._told_starts.finditer(text) if self._told_starts else ():
             head = start.group(1)
-            candidates = heads.get(head)
-            if candidates is None:
-                candidates = self._candidates(head)
-            candidates &= ~done
-            while candidates:
-                bit = candidates & -candidates
-                candidates ^= bit
-                if patterns[bit.bit_length() - 1].match(text, start.start()):
+            tries = heads.get(head)
+            if tries is None:
+                tries = self._candidates(head)
+            at = start.start()
+            for bit, pattern in tries:
+                if not done & bit and pattern.match(text, at):
                     done |= bit
         rest = self._always & ~done
         if self._ascii_digits and _OTHER_DIGIT.search(text):
             rest |= self._ascii_digits & ~done
+        patterns = self._patterns
         while rest:
             bit = rest & -rest
             rest ^= bit
