@@ -101,17 +101,21 @@ def _nulled(fields: list[bytes], missing: np.ndarray) -> list[bytes]:
 
 
 def _texts(values: list) -> list[bytes]:
-    """Text fields: every value quoted (an empty string too), quotes doubled, NULL an empty field.
-    A quoted field holds commas, line breaks and carriage returns (PostgreSQL rejects a bare
-    carriage return) as they are."""
+    """Text fields of any values: NULL an empty field, anything else as _quoted() text."""
     nulls = [i for i, v in enumerate(values) if type(v) is not str and _is_null(v)]
     if nulls or not all(type(v) is str for v in values):
         values = [v if type(v) is str else "" if _is_null(v) else str(v) for v in values]
-    joined = "\0".join(values).encode("utf-8").replace(b'"', b'""').replace(b"\0", b'"\0"')
-    fields = (b'"' + joined + b'"').split(b"\0")
+    fields = _quoted(values)
     for i in nulls:
         fields[i] = b""
     return fields
+
+
+def _quoted(values: list[str]) -> list[bytes]:
+    """Text fields: every value quoted (an empty string too), quotes doubled. A quoted field holds
+    commas, line breaks and carriage returns (PostgreSQL rejects a bare carriage return) as they are."""
+    joined = "\0".join(values).encode("utf-8").replace(b'"', b'""').replace(b"\0", b'"\0"')
+    return (b'"' + joined + b'"').split(b"\0")
 
 
 def _is_null(value: object) -> bool:
@@ -143,6 +147,10 @@ def _encoder(column: pd.Series) -> Encoder:
         if len(moments):
             moments.view(np.uint8).reshape(len(moments), -1)[:, _ISO_SEPARATOR] = ord(" ")
         return lambda start, stop: _nulled(moments[start:stop].tolist(), missing[start:stop])
+    if dtype == "str":   # str values, NaN for NULL: no value needs looking at
+        missing = column.isna().to_numpy()
+        texts = column.to_numpy(dtype=object, na_value="").tolist()
+        return lambda start, stop: _nulled(_quoted(texts[start:stop]), missing[start:stop])
     values = column.tolist()
     return lambda start, stop: _texts(values[start:stop])
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,6 +39,7 @@ _UUID_RE = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-f
 _TIMESTAMP_RE = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?"
 _BOOLEANS = {"t": True, "true": True, "f": False, "false": False}
 _REQUIRED = ("conversation_id", "conversation_updated_at")
+_STR = pd.StringDtype(na_value=np.nan)   # pandas' "str": what the extract reads every column as
 
 DAY_NAMES_PT = ("Domingo", "Segunda-feira", "Terça-feira", "Quarta-feira", "Quinta-feira", "Sexta-feira", "Sábado")
 MONTH_NAMES_PT = (
@@ -254,7 +256,8 @@ def _to_bool(values: list[str | None], column: str, problems: dict[int, list[str
     return pd.Series(pd.arrays.BooleanArray(np.array(data, dtype=bool), np.array(missing, dtype=bool)))
 
 
-def _to_timestamp(values: list[str | None], column: str, problems: dict[int, list[str]]) -> pd.Series:
+def _to_timestamp(values: list[str | None], column: str, problems: dict[int, list[str]],
+                  as_str: Callable[[list[str | None]], pd.Series]) -> pd.Series:
     fullmatch = _TIMESTAMP_FULLMATCH
     shaped: list[str | None] = values
     if not _all_match(values, _TIMESTAMP_LINES):
@@ -265,7 +268,7 @@ def _to_timestamp(values: list[str | None], column: str, problems: dict[int, lis
                 continue
             text = value.strip()
             shaped.append(text if fullmatch(text) is not None else None)
-    parsed = pd.to_datetime(pd.Series(shaped, dtype="str"), format="ISO8601", errors="coerce")
+    parsed = pd.to_datetime(as_str(shaped), format="ISO8601", errors="coerce")
     for idx in np.flatnonzero(parsed.isna().to_numpy()):
         value = values[idx]
         if value is not None:
@@ -273,9 +276,10 @@ def _to_timestamp(values: list[str | None], column: str, problems: dict[int, lis
     return parsed.astype("datetime64[us]").dt.tz_localize("UTC")
 
 
-def _check_numeric(values: list[str | None], column: str, problems: dict[int, list[str]]) -> pd.Series:
+def _check_numeric(values: list[str | None], column: str, problems: dict[int, list[str]]) -> list[str | None]:
+    """The values (the same list when all are numbers), bad ones NULL and reported."""
     if _all_match(values, _NUMERIC_LINES):
-        return pd.Series(values, dtype="str")
+        return values
     fullmatch = _NUMERIC_FULLMATCH
     out: list[str | None] = []
     for idx, value in enumerate(values):
@@ -283,12 +287,13 @@ def _check_numeric(values: list[str | None], column: str, problems: dict[int, li
             _report(problems, idx, column, "not a number", value)
             value = None
         out.append(value)
-    return pd.Series(out, dtype="str")
+    return out
 
 
-def _check_uuid(values: list[str | None], column: str, problems: dict[int, list[str]]) -> pd.Series:
+def _check_uuid(values: list[str | None], column: str, problems: dict[int, list[str]]) -> list[str | None]:
+    """The values (the same list when all are lower-case uuids), lower-cased, bad ones NULL and reported."""
     if _all_match(values, _UUID_LINES, lower=True):
-        return pd.Series(values, dtype="str")
+        return values
     fullmatch = _UUID_FULLMATCH
     out: list[str | None] = []
     for idx, value in enumerate(values):
@@ -301,7 +306,7 @@ def _check_uuid(values: list[str | None], column: str, problems: dict[int, list[
             out.append(None)
         else:
             out.append(text.lower())
-    return pd.Series(out, dtype="str")
+    return out
 
 
 def _truncated(values: list[str | None], limit: int) -> tuple[list[str | None], int]:
@@ -490,29 +495,38 @@ def _convert_columns(frame: pd.DataFrame) -> _Columns:
     out = _Columns(parsed_messages=[None] * len(frame))
     problems = out.problems
     for column, pg_type in contract.SOURCE_COLUMNS.items():
-        values = _normalised(frame[column])
+        source = frame[column]
+        if pg_type == "text" and source.dtype == _STR and column not in contract.TEXT_LIMITS and column not in _REQUIRED:
+            out.converted[column] = source   # a text is kept as the source wrote it
+            continue
+        values = _normalised(source)
+
+        def as_str(kept: list[str | None], source: pd.Series = source, values: list[str | None] = values) -> pd.Series:
+            """The values as the str dtype: the source's own column where they are its values unchanged."""
+            return source if kept is values and source.dtype == _STR else pd.Series(kept, dtype=_STR)
+
         if pg_type in _INT_RANGES:
             # The range is the target's: a value the owner's integer column cannot hold is quarantined.
             out.converted[column] = _to_int(values, column, contract.TARGET_COLUMNS[column], problems)
         elif pg_type == "boolean":
             out.converted[column] = _to_bool(values, column, problems)
         elif pg_type == "timestamp without time zone":
-            out.converted[column] = _to_timestamp(values, column, problems)
+            out.converted[column] = _to_timestamp(values, column, problems, as_str)
         elif pg_type == "numeric":
-            out.converted[column] = _check_numeric(values, column, problems)
+            out.converted[column] = as_str(_check_numeric(values, column, problems))
         elif pg_type == "uuid":
-            out.converted[column] = _check_uuid(values, column, problems)
+            out.converted[column] = as_str(_check_uuid(values, column, problems))
         elif pg_type == "jsonb":
             decoded = _parse_json(values, column, problems)
             if column == "message_compiled":
                 out.parsed_messages = decoded
-            out.converted[column] = pd.Series(values, dtype="str")
+            out.converted[column] = as_str(values)
         elif pg_type == "text":
             if column in contract.TEXT_LIMITS:
                 values, count = _truncated(values, contract.TEXT_LIMITS[column])
                 if count:
                     out.truncated[column] = count
-            out.converted[column] = pd.Series(values, dtype="str")
+            out.converted[column] = as_str(values)
         else:  # a type the contract gained without the transform learning it
             raise ValueError(f"no conversion for {column} ({pg_type})")
         if column in _REQUIRED:

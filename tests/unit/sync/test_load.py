@@ -6,6 +6,7 @@ import csv
 import io
 
 import pandas as pd
+import pytest
 
 from chatwoot_etl.sync import load
 
@@ -50,12 +51,15 @@ def test_aware_timestamps_in_another_zone_are_written_as_their_utc_wall_time():
     assert fields(frame(conversation_created_at=moments), "conversation_created_at") == ["2026-03-01 12:00:00.000000"]
 
 
-def test_text_with_separators_quotes_and_line_breaks_survives_and_empty_differs_from_null():
-    texts = pd.Series(['Olá, tudo bem?', 'diz "quero"', "linha 1\nlinha 2", "fim\r", "", None, "None"],
-                      dtype=object)
+@pytest.mark.parametrize("dtype", [object, "str"])   # what tests build, what the transform gives
+def test_text_with_separators_quotes_and_line_breaks_survives_and_empty_differs_from_null(dtype):
+    texts = pd.Series(['Olá, tudo bem?', 'diz "quero"', "linha 1\nlinha 2", "fim\r", "", None, "None", "😀 ok"],
+                      dtype=dtype)
     rows = frame(contact_name=texts)
     assert fields(rows, "contact_name") == ['Olá, tudo bem?', 'diz "quero"', "linha 1\nlinha 2", "fim\r", "",
-                                            "", "None"]
+                                            "", "None", "😀 ok"]
+    empty_and_null = frame(contact_name=pd.Series(["", None], dtype=dtype))
+    assert raw_fields(empty_and_null, "contact_name") == ['""', ""]   # empty text quoted, NULL an empty field
     text = b"".join(load.copy_csv_blocks(rows)).decode("utf-8")
     assert '"fim\r"' in text          # a carriage return is quoted: PostgreSQL rejects it unquoted
 
