@@ -58,6 +58,9 @@ def test_text_with_separators_quotes_and_line_breaks_survives_and_empty_differs_
     rows = frame(contact_name=texts)
     assert fields(rows, "contact_name") == ['Olá, tudo bem?', 'diz "quero"', "linha 1\nlinha 2", "fim\r", "",
                                             "", "None", "😀 ok"]
+    long = '[{"text": "Olá, quero \\"agendar\\" 😀", "sender": "Contact"}]' * 40   # quoted one by one
+    assert fields(frame(contact_name=pd.Series([long, None, long[:9]], dtype=dtype)), "contact_name") == [
+        long, "", long[:9]]
     empty_and_null = frame(contact_name=pd.Series(["", None], dtype=dtype))
     assert raw_fields(empty_and_null, "contact_name") == ['""', ""]   # empty text quoted, NULL an empty field
     text = b"".join(load.copy_csv_blocks(rows)).decode("utf-8")
