@@ -8,7 +8,10 @@ window's keys (computed without the view's expressions), then bisects them with 
 each under a savepoint of one snapshot, down to the single conversations whose read fails. Those
 are quarantined with the source's error, and the window is read again without them: everything
 else loads exactly, and the watermark passes them only because they are on record. A later
-successful read of a conversation clears its entry.
+successful read of a conversation clears its entry. When the first and last conversations of the window fail
+alone (a window may hold nothing but rows just edited into a bad state), a few of the tenant's
+conversations outside it are read: one clean read shows the source can compute rows, so the
+window's are each bad; none means the error is in no one row, and the run stops saying so.
 
 Cost: a single bad row among n costs about 2n rows of probes plus the final read on the base-table
 query; on the deployed view each probe is a whole-table aggregation (about 2 log2(n) of them).
