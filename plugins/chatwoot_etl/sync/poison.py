@@ -125,9 +125,9 @@ def isolate(src: psycopg.Connection, window: ExtractWindow, strategy: str, first
     if all(read_error(src, window, strategy, [end]) for end in ends) and not _clean_elsewhere(
             src, window, strategy, set(ids) | set(excluded_ids), excluded_ids):
         raise SourceRowError(f"{contract.SOURCE_VIEW} fails to compute the window ({first_error}), even for "
-                             "single conversations, and none of the tenant's conversations outside it reads cleanly "
-                             "(or it has none): the error is not in one conversation's row (a message aggregate over the whole table?); "
-                             "nothing was loaded")
+                             "single conversations, and none of the tenant's conversations outside it reads "
+                             "cleanly (or it has none): the error is not in one conversation's row (a message "
+                             "aggregate over the whole table?); nothing was loaded")
     found: list[PoisonRow] = []
 
     def search(part: list[int], error: str, probed: bool) -> None:
