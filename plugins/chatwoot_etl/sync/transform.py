@@ -13,6 +13,7 @@ re-read row is byte-identical), conversation_date as datetime.date objects (None
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -491,6 +492,11 @@ class _Columns:
     parsed_messages: list[object] = field(default_factory=list)    # message_compiled, JSON-decoded
 
 
+def _as_str(kept: list[str | None], *, source: pd.Series, values: list[str | None]) -> pd.Series:
+    """kept as the str dtype: the source's own column where kept is its values unchanged."""
+    return source if kept is values and source.dtype == _STR else pd.Series(kept, dtype=_STR)
+
+
 def _convert_columns(frame: pd.DataFrame) -> _Columns:
     out = _Columns(parsed_messages=[None] * len(frame))
     problems = out.problems
@@ -500,11 +506,7 @@ def _convert_columns(frame: pd.DataFrame) -> _Columns:
             out.converted[column] = source   # a text is kept as the source wrote it
             continue
         values = _normalised(source)
-
-        def as_str(kept: list[str | None], source: pd.Series = source, values: list[str | None] = values) -> pd.Series:
-            """The values as the str dtype: the source's own column where they are its values unchanged."""
-            return source if kept is values and source.dtype == _STR else pd.Series(kept, dtype=_STR)
-
+        as_str = functools.partial(_as_str, source=source, values=values)
         if pg_type in _INT_RANGES:
             # The range is the target's: a value the owner's integer column cannot hold is quarantined.
             out.converted[column] = _to_int(values, column, contract.TARGET_COLUMNS[column], problems)
