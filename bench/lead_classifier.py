@@ -5,10 +5,12 @@ A benchmark, not a test. The conversations are the labelled sets of tests/fixtur
 WhatsApp Portuguese) repeated --copies times as message_compiled lists, twice: as they are (texts
 recur, as greetings, menus and templates do in a real inbox; the per-text cache serves them) and
 with every text made unique (each one goes through the regular expressions: the worst case).
-Each contender gets fresh rules (an empty cache) per run; medians of --runs interleaved runs.
+Each contender gets fresh rules (an empty cache) per run; medians of --runs interleaved runs, and
+the ratio as the median of the runs' pairs (timed back to back, each pair in turn first: a burst of
+the shared machine's noise falls on both halves of a pair, not on one contender's median).
 Writes bench/results/lead_classifier.json.
 
-    .venv/bin/python bench/lead_classifier.py [--copies 60] [--runs 3]
+    .venv/bin/python bench/lead_classifier.py [--copies 20] [--runs 15]
 """
 
 from __future__ import annotations
@@ -85,8 +87,8 @@ def time_baseline(module: Any, data: list) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--copies", type=int, default=60)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--copies", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "lead_classifier.json")
     args = parser.parse_args()
     results: dict[str, Any] = {"baseline_revision": BASELINE_REVISION, "cases": {}}
@@ -95,17 +97,22 @@ def main() -> int:
         for case, unique in (("recurring texts", False), ("unique texts", True)):
             data = conversations(args.copies, unique)
             current, before = [], []
-            for _ in range(args.runs):  # interleaved: the machine's noise falls on both
+            for run in range(args.runs):  # interleaved, in turn first: the machine's noise falls on both
+                if baseline is not None and run % 2:
+                    before.append(time_baseline(baseline, data))
                 current.append(time_current(data, "fitness"))
-                if baseline is not None:
+                if baseline is not None and not run % 2:
                     before.append(time_baseline(baseline, data))
             row: dict[str, Any] = {"conversations": len(data),
                                    "current_per_s": round(len(data) / statistics.median(current))}
             if before:
                 row["baseline_per_s"] = round(len(data) / statistics.median(before))
-                row["ratio_current_to_baseline"] = round(row["current_per_s"] / row["baseline_per_s"], 2)
+                # each run's pair measured back to back: a burst of noise falls on both of them
+                row["ratio_current_to_baseline"] = round(statistics.median(
+                    b / c for b, c in zip(before, current, strict=True)), 2)
             results["cases"][case] = row
-    print(f"lead classifier, conversations per second (medians of {args.runs}; baseline = {BASELINE_REVISION}"
+    print(f"lead classifier, conversations per second (medians of {args.runs} interleaved runs; the ratio is the "
+          f"median of each run's pair; baseline = {BASELINE_REVISION}"
           f"{'' if baseline else ', not available without git history'})")
     for case, row in results["cases"].items():
         print(f"  {case:16} {row['conversations']:>7} conversations: current {row['current_per_s']:>9,}/s"

@@ -237,7 +237,10 @@ def business_signals(text: str, rules: LeadRules) -> BusinessSignals:
     # a range of hours ends in a slot time: where none stands, there is no range to take out
     if not menu and _SLOT_TIME.search(norm):
         timed = _HOURS_RANGE.sub(" ", norm)
-        slot = bool(_SLOT_TIME.search(timed)) and bool(rules.patterns["datetime_expressions"].search(timed))
+        found = _SLOT_TIME.search(timed)
+        datetime = rules.patterns["datetime_expressions"]
+        # the slot time is mostly a datetime expression itself: tried there before the whole text
+        slot = found is not None and bool(datetime.match(timed, found.start()) or datetime.search(timed))
     return BusinessSignals(
         # a time put as a question ("amanhã 8h ou 13h?") is an offer in itself
         offer=not menu and (bool(said & key["offer"]) or (slot and "?" in norm)),

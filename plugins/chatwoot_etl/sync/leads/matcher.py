@@ -5,7 +5,7 @@ of dozens of patterns cost hundreds of attempts per word. Here each pattern is t
 matches can begin with (up to five characters, read from the pattern's own parse tree); a text is
 scanned once for the places not preceded by a word character where one of the beginnings stands
 (all of them as one trie: an emoji's as well as a word's), and a key is tried only there,
-anchored, where one of its own stands. A pattern whose beginning cannot be told (a class such as
+anchored, as one alternation of its patterns that begin so. A pattern whose beginning cannot be told (a class such as
 \\w, a flag, a repeat that may match nothing) makes its key searched whole, as before; \\d is
 told as 0-9 and searched whole in a text with other digits.
 The result is exactly that of each key's `(?<!\\w)(?:p1|p2|...)(?!\\w)`.search:
@@ -161,8 +161,8 @@ class KeywordIndex:
     def __init__(self, lists: Mapping[str, Iterable[str]]) -> None:
         self.bits: dict[str, int] = {}
         self._patterns: list[re.Pattern[str]] = []   # each key's bounded union: for a search in full
-        # a beginning -> (key bit, a bounded pattern of the key beginning so)
-        self._told: dict[str, list[tuple[int, re.Pattern[str]]]] = {}
+        # a beginning -> (key bit, a pattern of the key beginning so)
+        self._told: dict[str, list[tuple[int, str]]] = {}
         self._always = 0                    # the keys with a pattern whose beginning cannot be told
         self._ascii_digits = 0              # the keys told by \\d as 0-9: searched whole in other texts
         self._heads: dict[str, tuple[tuple[int, re.Pattern[str]], ...]] = {}  # what stands at a start -> tries
@@ -177,19 +177,21 @@ class KeywordIndex:
                     continue
                 if digits:
                     self._ascii_digits |= bit
-                alone = bounded(pattern)
                 for beginning in found:
-                    self._told.setdefault(beginning, []).append((bit, alone))
+                    self._told.setdefault(beginning, []).append((bit, pattern))
         self._widths = sorted({len(beginning) for beginning in self._told})
         self._told_starts = _starts_of(self._told) if self._told else None
 
     def _candidates(self, head: str) -> tuple[tuple[int, re.Pattern[str]], ...]:
+        """One try per key: the bounded alternation of its patterns that begin as head does."""
         if len(self._heads) > _HEADS_KEPT:
             self._heads.clear()
-        tries: dict[tuple[int, re.Pattern[str]], None] = {}   # (two keys may share a pattern)
+        by_key: dict[int, dict[str, None]] = {}
         for width in self._widths:
-            tries.update(dict.fromkeys(self._told.get(head[:width], ())))
-        found = self._heads[head] = tuple(tries)
+            for bit, pattern in self._told.get(head[:width], ()):
+                by_key.setdefault(bit, {})[pattern] = None
+        found = self._heads[head] = tuple((bit, bounded("|".join(f"(?:{p})" for p in patterns)))
+                                          for bit, patterns in by_key.items())
         return found
 
     def matching(self, text: str) -> int:
@@ -206,7 +208,7 @@ class KeywordIndex:
                 if not done & bit and pattern.match(text, at):
                     done |= bit
         rest = self._always & ~done
-        if self._ascii_digits and _OTHER_DIGIT.search(text):
+        if self._ascii_digits and not text.isascii() and _OTHER_DIGIT.search(text):
             rest |= self._ascii_digits & ~done
         patterns = self._patterns
         while rest:
