@@ -230,12 +230,14 @@ def _affirmed(pattern: re.Pattern[str], norm: str) -> bool:
 
 def business_signals(text: str, rules: LeadRules) -> BusinessSignals:
     menu = menu_options(text)
+    if menu:  # a numbered menu is read for its options alone (judge() reads nothing else of it)
+        return BusinessSignals(menu=menu)
     norm = normalise_text(text)
     key = rules.business_keys.bits
     said = rules.business_keys.matching(norm)
     slot = False
     # a range of hours ends in a slot time: where none stands, there is no range to take out
-    if not menu and _SLOT_TIME.search(norm):
+    if _SLOT_TIME.search(norm):
         timed = _HOURS_RANGE.sub(" ", norm)
         found = _SLOT_TIME.search(timed)
         datetime = rules.patterns["datetime_expressions"]
@@ -243,12 +245,11 @@ def business_signals(text: str, rules: LeadRules) -> BusinessSignals:
         slot = found is not None and bool(datetime.match(timed, found.start()) or datetime.search(timed))
     return BusinessSignals(
         # a time put as a question ("amanhã 8h ou 13h?") is an offer in itself
-        offer=not menu and (bool(said & key["offer"]) or (slot and "?" in norm)),
+        offer=bool(said & key["offer"]) or (slot and "?" in norm),
         when=slot,
         confirm=bool(said & key["booking_confirmation"]) and _affirmed(rules.patterns["booking_confirmation"], norm),
         paid=bool(said & key["payment_confirmation"]),
         unavailable=bool(said & key["unavailable"]),
-        menu=menu,
     )
 
 

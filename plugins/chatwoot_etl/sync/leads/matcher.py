@@ -40,6 +40,12 @@ def bounded(pattern: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)")
 
 
+@functools.lru_cache(maxsize=16_384)
+def _alternation(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """bounded() of the patterns' union, cached by the tuple (whose hash is its strings' own)."""
+    return bounded("|".join(f"(?:{p})" for p in patterns))
+
+
 def _charset(items: list[tuple[Any, Any]], state: list[int]) -> set[str] | None:
     chars: set[str] = set()
     for op, av in items:
@@ -190,8 +196,7 @@ class KeywordIndex:
         for width in self._widths:
             for bit, pattern in self._told.get(head[:width], ()):
                 by_key.setdefault(bit, {})[pattern] = None
-        found = self._heads[head] = tuple((bit, bounded("|".join(f"(?:{p})" for p in patterns)))
-                                          for bit, patterns in by_key.items())
+        found = self._heads[head] = tuple((bit, _alternation(tuple(patterns))) for bit, patterns in by_key.items())
         return found
 
     def matching(self, text: str) -> int:
