@@ -240,9 +240,9 @@ def business_signals(text: str, rules: LeadRules) -> BusinessSignals:
     if _SLOT_TIME.search(norm):
         timed = _HOURS_RANGE.sub(" ", norm)
         found = _SLOT_TIME.search(timed)
-        datetime = rules.patterns["datetime_expressions"]
+        expressions = rules.patterns["datetime_expressions"]
         # the slot time is mostly a datetime expression itself: tried there before the whole text
-        slot = found is not None and bool(datetime.match(timed, found.start()) or datetime.search(timed))
+        slot = found is not None and bool(expressions.match(timed, found.start()) or expressions.search(timed))
     return BusinessSignals(
         # a time put as a question ("amanhã 8h ou 13h?") is an offer in itself
         offer=bool(said & key["offer"]) or (slot and "?" in norm),

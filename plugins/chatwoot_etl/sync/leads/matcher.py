@@ -5,9 +5,9 @@ of dozens of patterns cost hundreds of attempts per word. Here each pattern is t
 matches can begin with (up to five characters, read from the pattern's own parse tree); a text is
 scanned once for the places not preceded by a word character where one of the beginnings stands
 (all of them as one trie: an emoji's as well as a word's), and a key is tried only there,
-anchored, as one alternation of its patterns that begin so. A pattern whose beginning cannot be told (a class such as
-\\w, a flag, a repeat that may match nothing) makes its key searched whole, as before; \\d is
-told as 0-9 and searched whole in a text with other digits.
+anchored, as one alternation of its patterns that begin so. A pattern whose beginning cannot be
+told (a class such as \\w, a flag, a repeat that may match nothing) makes its key searched whole,
+as before; \\d is told as 0-9 and searched whole in a text with other digits.
 The result is exactly that of each key's `(?<!\\w)(?:p1|p2|...)(?!\\w)`.search:
 tests/unit/sync/test_lead_matcher.py holds it.
 """
