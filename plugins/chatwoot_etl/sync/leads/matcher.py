@@ -175,7 +175,7 @@ class KeywordIndex:
         for index, (key, patterns) in enumerate(lists.items()):
             patterns = list(patterns)
             bit = self.bits[key] = 1 << index
-            self._patterns.append(bounded("|".join(f"(?:{p})" for p in patterns)))
+            self._patterns.append(_alternation(tuple(patterns)))
             for pattern in patterns:
                 found, digits = _beginnings(pattern)
                 if found is None:
