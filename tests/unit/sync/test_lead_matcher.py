@@ -79,6 +79,7 @@ def test_what_a_pattern_is_told_by(pattern, told):
     "ok", "s", "👍", "sim 👍", "ok👍", "👍👍", "👍ok", "s👍 s",
     "tem 19h?", "as ١٩h", "19:30", "x_19h", "meio-dia", "", "   ", "a" * 300,
     "quero_comprar", "2", "opcao 2", "__neg__ comprar", "amanha as 10 da manha",
+    "(sim)", "ok,sim", "tab\tsim", "[19h]", "~s~", "sim\n19h", "e\u0301 19h", "19h\x7f",
 ])
 def test_short_odd_and_non_ascii_texts(text):
     lists = {

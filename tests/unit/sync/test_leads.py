@@ -329,13 +329,36 @@ def test_the_number_expressions_match_as_their_plain_forms_do():
                        r"\d{1,2}(?:\s?h\d{0,2}|:\d{2})")
     inline = re.compile(r"(?<!\d)(\d{1,2})\s*(?:para|pra|p/|-)\s+([^,;.\n]{2,60}?)(?=\s*(?:,|;|\.|\n|\bou\b|$))",
                         re.IGNORECASE)
+
+    def menu(text):  # every line tried as an option line, then the inline form
+        options = {n.lower(): label.strip() for n, label in classifier._MENU_LINE.findall(text)}
+        if len(options) < 2:
+            options = {n: label.strip() for n, label in inline.findall(text)}
+        return options if len(options) >= 2 else {}
+
     rng = random.Random(7)
     atoms = ["1", "2", "9", "0", "12", "h", " ", "  ", ":", "30", "das ", "as", "a", "ate", "-", "–", "meio", "dia",
-             " de ", "x", "\n", "١", "para ", "pra ", "p/", " ou ", ",", "Planos", "aula"]
+             " de ", "x", "\n", "١", "para ", "pra ", "p/", " ou ", ",", "Planos", "aula", "*", ")", "b.", "C-",
+             "1\ufe0f\u20e3", "\n\n", "\t"]
     texts = ["".join(rng.choice(atoms) for _ in range(rng.randrange(1, 14))) for _ in range(30_000)]
     texts += ["das 08:00 as 18:00", "9h-13h", "amanha 8h ou 13h?", "meio-dia", "119h", "das 7 as 9h",
               "Digite 1 para comprar, 2 para alugar", "12 - planos ou 3 - aula"]
     for text in texts:
-        assert bool(classifier._SLOT_TIME.search(text)) == bool(slot.search(text)), text
+        found, plain = classifier._SLOT_TIME.search(text), slot.search(text)
+        assert (found and found.span()) == (plain and plain.span()), text
         assert classifier._HOURS_RANGE.sub(" ", text) == hours.sub(" ", text), text
         assert classifier._MENU_INLINE.findall(text) == inline.findall(text), text
+        assert classifier.menu_options(text) == menu(text), text
+
+
+def test_no_normalised_text_longer_than_the_longest_choice_is_a_choice():
+    import itertools
+
+    from chatwoot_etl.sync.leads import classifier
+
+    words = ["opcao", "op", "numero", "n", "quero", "escolho", "e", "seria", "a", "o", "1", "12", "b", ".", "!", ")"]
+    for size in range(1, 5):
+        for parts in itertools.product(words, repeat=size):
+            for text in (" ".join(parts), "".join(parts)):
+                if classifier._MENU_CHOICE.match(text):
+                    assert len(text) <= classifier._MENU_CHOICE_LONGEST, text

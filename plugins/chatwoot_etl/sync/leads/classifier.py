@@ -37,11 +37,16 @@ _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\u
 # "Digite 1 para comprar, 2 para alugar".
 _MENU_LINE = re.compile(r"^\s*\*?(\d{1,2}|[a-eA-E](?=[-.):–—]))\s*(?:\ufe0f?\u20e3|[-.):–—]|\s)\s*\*?(\S.{1,80})$",
                         re.MULTILINE)
+# What a second option line begins with, right after a line break: found by a fast literal search
+# where _MENU_LINE tries its ^ at every position; without one, a text has one option line at most.
+_LATER_OPTION = re.compile(r"\n\s*\*?(?:\d|[a-eA-E][-.):–—])")
 _MENU_INLINE = re.compile(r"(\d(?<!\d\d)\d?)\s*(?:para|pra|p/|-)\s+([^,;.\n]{2,60}?)(?=\s*(?:,|;|\.|\n|\bou\b|$))",
                           re.IGNORECASE)
 _MENU_CHOICE = re.compile(r"^(?:(?:opcao|op|numero|n|quero|escolho|e|seria)\s*(?:a|o)?\s*)?(\d{1,2}|[a-e])\s*[.!)]?$")
+_MENU_CHOICE_LONGEST = len("escolho o 12 .")  # in a normalised text (single spaces), as long as a choice gets
 # A time a business can hold a slot at ("18h", "9:30", "meio-dia"), not a part of the day.
-_SLOT_TIME = re.compile(r"\d(?<!\d\d)\d?\s?(?:h|:\d{2})|meio[- ]dia")
+# (Its first character taken as a class lets the engine skip in C to the next digit or "m".)
+_SLOT_TIME = re.compile(r"[\dm](?:(?<=\d)(?<!\d\d)\d?\s?(?:h|:\d{2})|(?<=m)eio[- ]dia)")
 # A range of hours ("das 08:00 às 18:00", "9h-13h") is opening hours, not a time offered.
 _HOURS_RANGE = re.compile(r"\d(?<!\d\d)(?:(?<=das \d)\d?|\d?\s?h\d{0,2}|\d?:\d{2})\s*(?:as|a|ate|-|–)\s*"
                           r"\d{1,2}(?:\s?h\d{0,2}|:\d{2})")
@@ -103,8 +108,11 @@ def public_messages(parsed: Any) -> list[tuple[str, str]]:
         if type(item) is Message:
             private, kind, text, sender = item.private, item.message_type, item.text, item.sender
         elif type(item) is dict:
-            private, kind = item.get("private"), item.get("message_type")
-            text, sender = item.get("text"), item.get("sender")
+            try:  # the source's objects have every key (subscripts cost half of get() calls)
+                private, kind, text, sender = item["private"], item["message_type"], item["text"], item["sender"]
+            except KeyError:
+                private, kind = item.get("private"), item.get("message_type")
+                text, sender = item.get("text"), item.get("sender")
         else:
             continue
         if not (private is False or private is None or private == "false" or private == "f"):
@@ -177,7 +185,7 @@ def contact_matches(text: str, rules: LeadRules) -> tuple[int, int, str | None] 
     # a negated intent ("nao quero comprar") is voided first; it begins with a negation word
     neutral = _voided(norm, rules) if said & rules.contact_keys.bits[NEGATION_WORDS] else norm
     meant = said if neutral == norm else rules.contact_keys.matching(neutral)
-    choice = _MENU_CHOICE.match(norm)
+    choice = _MENU_CHOICE.match(norm) if len(norm) <= _MENU_CHOICE_LONGEST else None
     return said, meant, choice.group(1) if choice else None
 
 
@@ -211,11 +219,13 @@ def contact_signals(text: str, rules: LeadRules) -> ContactSignals:
 
 def menu_options(text: str) -> dict[str, str]:
     """A numbered (or lettered) menu's options (at least two), else {}."""
-    if "\n" not in text and not _DIGIT.search(text):  # no option lines, no numbers
+    if _LATER_OPTION.search(text):
+        options = {n.lower(): label.strip() for n, label in _MENU_LINE.findall(text)}
+        if len(options) >= 2:
+            return options
+    if not _DIGIT.search(text):  # an inline option begins with its number
         return {}
-    options = {n.lower(): label.strip() for n, label in _MENU_LINE.findall(text)}
-    if len(options) < 2:
-        options = {n: label.strip() for n, label in _MENU_INLINE.findall(text)}
+    options = {n: label.strip() for n, label in _MENU_INLINE.findall(text)}
     return options if len(options) >= 2 else {}
 
 

@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any
 
 from chatwoot_etl.contract import LEAD_PACKS as PACKS
-from chatwoot_etl.sync.leads.matcher import KeywordIndex, bounded
+from chatwoot_etl.sync.leads.matcher import KeywordIndex, bounded, keyword_index
 
 DEFAULT_PACK = PACKS[0]
 
@@ -171,9 +171,9 @@ def load_rules(override: Mapping[str, Any] | None = None, pack: str | None = Non
         version=f"{pack_name}:{hashlib.sha256(canonical.encode()).hexdigest()[:12]}",
         source=merged,
         patterns=patterns,
-        contact_keys=KeywordIndex({**{key: lists[key] for key in CONTACT_KEYS},
+        contact_keys=keyword_index({**{key: lists[key] for key in CONTACT_KEYS},
                                    NEGATION_WORDS: [NEGATED, *merged["negations"]]}),
-        business_keys=KeywordIndex({key: lists[key] for key in BUSINESS_KEYS}),
+        business_keys=keyword_index({key: lists[key] for key in BUSINESS_KEYS}),
         negated_intent=negated_intent,
         windows={key: int(merged[key]) for key in WINDOW_KEYS},
         weights={k: int(v) for k, v in merged["weights"].items()},
