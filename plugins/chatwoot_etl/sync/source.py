@@ -129,6 +129,9 @@ class _CopyStream(io.RawIOBase):
 # The first frame is small: the stages of the sync (sync.pipeline) all start working after it
 # instead of after a whole chunk, and a person sees the first rows land at once.
 FIRST_FRAME_ROWS = 1000
+# Marks (in DataFrame.attrs) a frame no rows follow: read_csv hands over fewer rows than asked for
+# only at the end of the stream.
+LAST_FRAME = "last_frame"
 
 
 def stream_frames(conn: psycopg.Connection, window: ExtractWindow, chunk_size: int,
@@ -155,20 +158,28 @@ def stream_frames(conn: psycopg.Connection, window: ExtractWindow, chunk_size: i
                 frame = frames.get_chunk(size)
             except StopIteration:
                 return
-            size = chunk_size
             for name in TEXT_COLUMNS:
                 frame[name] = frame[name].str.slice(len(TEXT_PREFIX))
+            frame.attrs[LAST_FRAME] = len(frame) < size
+            size = chunk_size
             yield frame
 
 
 def whole_conversations(frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """Re-cut ordered frames so a conversation's duplicate view rows never straddle two chunks."""
+    """Re-cut ordered frames so a conversation's duplicate view rows never straddle two chunks. A
+    frame marked LAST_FRAME is handed over whole, with what was carried into it: the stream's last
+    conversation is not left to a chunk of its own."""
     carry: pd.DataFrame | None = None
     for frame in frames:
+        last = bool(frame.attrs.get(LAST_FRAME))
         if frame.empty:
             continue
         if carry is not None and len(carry):
             frame = pd.concat([carry, frame], ignore_index=True)
+        if last:
+            carry = None
+            yield frame.reset_index(drop=True)
+            continue
         ids = frame["conversation_id"]
         last = ids.iloc[-1]
         tail = 0

@@ -39,6 +39,13 @@ def test_nullable_booleans_and_integers_keep_null_apart_from_false_and_zero():
     assert raw_fields(rows, "contact_id") == ["0", "", "9007199254740993"]  # no float rounding
 
 
+def test_integers_small_and_large_negative_and_null_are_their_decimal_text():
+    values = [0, 1, 9, 10, 99_999, 100_000, -1, None, 2**63 - 1, -(2**63), 12_345]
+    column = pd.array(values, dtype="Int64")
+    # blocks of two: blocks all small (looked up) and blocks with a large or negative value (formatted)
+    assert raw_fields(frame(contact_id=column), "contact_id") == ["" if v is None else str(v) for v in values]
+
+
 def test_timestamps_are_naive_utc_with_microseconds_and_nat_is_null():
     moments = pd.Series(pd.to_datetime(["2026-03-01 12:00:00.000001", None, "2026-11-01 02:59:59"], format="ISO8601"),
                         dtype="datetime64[us]").dt.tz_localize("UTC")
