@@ -171,12 +171,12 @@ def whole_conversations(frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame
     conversation is not left to a chunk of its own."""
     carry: pd.DataFrame | None = None
     for frame in frames:
-        last = bool(frame.attrs.get(LAST_FRAME))
+        final = bool(frame.attrs.get(LAST_FRAME))
         if frame.empty:
             continue
         if carry is not None and len(carry):
             frame = pd.concat([carry, frame], ignore_index=True)
-        if last:
+        if final:
             carry = None
             yield frame.reset_index(drop=True)
             continue
