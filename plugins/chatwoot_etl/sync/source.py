@@ -171,7 +171,7 @@ def whole_conversations(frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame
     conversation is not left to a chunk of its own."""
     carry: pd.DataFrame | None = None
     for frame in frames:
-        final = bool(frame.attrs.get(LAST_FRAME))
+        final = bool(frame.attrs.pop(LAST_FRAME, False))  # (pandas would copy the mark into every frame made from it)
         if frame.empty:
             continue
         if carry is not None and len(carry):

@@ -233,7 +233,9 @@ class KeywordIndex:
         return done
 
 
-@functools.lru_cache(maxsize=256)
+# A few: the packs, and the overrides of the tenants a process syncs in turn (each index keeps up to
+# _HEADS_KEPT tries of its own).
+@functools.lru_cache(maxsize=16)
 def _shared_index(lists: tuple[tuple[str, tuple[str, ...]], ...]) -> KeywordIndex:
     return KeywordIndex(dict(lists))
 
