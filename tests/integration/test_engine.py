@@ -178,6 +178,44 @@ def test_crash_after_chunk_k_resumes_exactly_there(env):
     assert old["status"] == "failed" and old["error_message"].startswith("abandoned")
 
 
+def test_a_chunk_written_beside_a_failing_one_is_rolled_back_with_it(env):
+    """Chunks are written two at a time on two connections: the one after a chunk that fails must
+    not commit (its watermark would pass the failed chunk's rows), though it wrote its rows already."""
+    tenant, chunk_size = env.tenant_ids[0], 50
+    keys = sorted((v[0].replace(tzinfo=UTC), k) for k, v in source_state(env, tenant).items())
+    refused = keys[74]   # well inside the second or third chunk, with chunks after it
+    with env.analytics() as conn:
+        conn.execute("CREATE SEQUENCE rows_attempted")
+        conn.execute("CREATE TABLE refused_conversation AS SELECT %s::bigint AS conversation_id", (refused[1],))
+        conn.execute("""
+            CREATE FUNCTION refuse_one_row() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM nextval('rows_attempted');
+                IF NEW.conversation_id IN (SELECT conversation_id FROM refused_conversation) THEN
+                    PERFORM pg_sleep(1);   -- the next chunk writes meanwhile, on the other connection
+                    RAISE EXCEPTION 'conversation % refused by the test', NEW.conversation_id;
+                END IF;
+                RETURN NEW;
+            END $$""")
+        conn.execute("CREATE TRIGGER refuse_one_row BEFORE INSERT ON conversations_analytics "
+                     "FOR EACH ROW EXECUTE FUNCTION refuse_one_row()")
+    with pytest.raises(psycopg.errors.RaiseException, match="refused by the test"):
+        sync(tenant, chunk_size=chunk_size)
+    with env.analytics() as conn:
+        attempted = conn.execute("SELECT last_value FROM rows_attempted").fetchone()[0]
+        mark = conn.execute("SELECT updated_at, conversation_id FROM etl_watermarks WHERE tenant_id = %s",
+                            (tenant,)).fetchone()
+    # a chunk after the failing one inserted rows (rows are inserted in key order within a chunk)...
+    assert attempted > sum(1 for key in keys if key <= refused)
+    # ...and none of them, nor any later watermark, was committed
+    assert mark is not None and (mark[0], mark[1]) < refused
+    assert set(target_state(env, tenant)) == {key[1] for key in keys if key <= (mark[0], mark[1])}
+    with env.analytics() as conn:
+        conn.execute("DROP TRIGGER refuse_one_row ON conversations_analytics")
+    sync(tenant, chunk_size=chunk_size, lookback=NO_LOOKBACK)
+    assert_target_equals_source(env, tenant)
+
+
 def test_second_sync_of_a_tenant_is_refused_while_the_lock_is_held(env):
     tenant = env.tenant_ids[0]
     holder = psycopg.connect(env.analytics_uri, autocommit=True)

@@ -10,7 +10,9 @@ Order of a run:
   5. per chunk, in one analytics transaction: quarantine bad rows, upsert good ones (a tenant's
      first load inserts), advance the watermark, count progress. A crash after any chunk resumes
      exactly after it. The stages overlap (sync.pipeline): chunk N+1 is read while chunk N is
-     transformed and chunk N-1 written, the writes one at a time and in order.
+     transformed and chunks N-1 and N-2 are written on two analytics connections, each chunk's
+     transaction committing only after the one before it committed (so the watermark only moves
+     forward over written rows).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from chatwoot_etl.errors import ConfigurationError, LockRefused, SourceReadFaile
 from chatwoot_etl.logs import EventLogger
 from chatwoot_etl.paths import sql_text
 from chatwoot_etl.sync import leads, load, locks, poison, runs, source, stranded, strategy, transform, watermarks
-from chatwoot_etl.sync.pipeline import OneInFlight, Prefetched
+from chatwoot_etl.sync.pipeline import InOrder, Prefetched
 from chatwoot_etl.sync.watermarks import VariableStore, Watermark
 from chatwoot_etl.sync.window import ExtractWindow, SyncOptions, plan_window
 
@@ -315,13 +317,21 @@ def _source_frames(frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         raise SourceReadFailed(strategy.describe_error(exc)) from exc
 
 
+# Analytics connections a run writes chunks on: a chunk's COPY and upsert run while the one
+# before it is written too (the database's work on one chunk is a single backend's). A full
+# refresh writes on one: its list of seen conversations is a temporary table of that session.
+WRITER_CONNECTIONS = 2
+
+
 def _read_and_load(ctx: RunContext, src: psycopg.Connection, window: ExtractWindow, how: str,
                    excluded_ids: tuple[int, ...]) -> None:
     frames = source.whole_conversations(_source_frames(
         source.stream_frames(src, window, ctx.options.chunk_size, how, excluded_ids)))
-    # chunk N+1 is read and parsed while chunk N is transformed and chunk N-1 is written
-    with (Prefetched(frames, cancel=src.cancel_safe, name=f"extract-tenant-{ctx.tenant_id}") as ahead,
-          OneInFlight(name=f"load-tenant-{ctx.tenant_id}") as writer):
+    writers = _Writers(ctx)
+    # chunk N+1 is read and parsed while chunk N is transformed and chunks N-1, N-2 are written
+    with (contextlib.closing(writers),
+          Prefetched(frames, cancel=src.cancel_safe, name=f"extract-tenant-{ctx.tenant_id}") as ahead,
+          InOrder(1 if ctx.full_refresh else WRITER_CONNECTIONS, name=f"load-tenant-{ctx.tenant_id}") as writer):
         waited = time.monotonic()
         for index, raw in enumerate(ahead, start=ctx.result.chunks + 1):
             started = time.monotonic()
@@ -329,8 +339,32 @@ def _read_and_load(ctx: RunContext, src: psycopg.Connection, window: ExtractWind
                                                rules=ctx.rules)
             times = {"extract_wait_ms": int((started - waited) * 1000),
                      "transform_ms": int((time.monotonic() - started) * 1000)}
-            writer.submit(functools.partial(_write_chunk, ctx, raw, shaped, index, times))
+            writer.submit(functools.partial(_write_chunk, ctx, writers, raw, shaped, index, times))
             waited = time.monotonic()
+
+
+class _Writers:
+    """The connection of each writer lane: the run's own (lane 0: it holds the tenant lock), and
+    the others opened on first use, in their lane's thread, and closed with the read."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self._ctx = ctx
+        self._extra: dict[int, psycopg.Connection] = {}
+
+    def connection(self, lane: int) -> psycopg.Connection:
+        if lane == 0:
+            return self._ctx.analytics
+        conn = self._extra.get(lane)
+        if conn is None:
+            conn = self._extra[lane] = connections.connect(
+                connections.ANALYTICS_CONN_ID, autocommit=True, settings=connections.ANALYTICS_SESSION,
+                application_name=f"chatwoot_etl:write:tenant={self._ctx.tenant_id}:run={self._ctx.execution_id[:8]}")
+            load.ensure_staging(conn)
+        return conn
+
+    def close(self) -> None:
+        for conn in self._extra.values():
+            conn.close()
 
 
 def _quarantine_unreadable(ctx: RunContext, found: list[poison.PoisonRow], seconds: float) -> None:
@@ -436,31 +470,38 @@ def _seen_ids(shaped: transform.TransformResult, rejected: list[Rejected]) -> se
     return seen
 
 
-def _write_chunk(ctx: RunContext, raw: pd.DataFrame, shaped: transform.TransformResult, index: int,
-                 times: dict[str, int]) -> None:
-    """Write one transformed chunk in one transaction, with its quarantine, watermark and progress."""
+def _write_chunk(ctx: RunContext, writers: _Writers, raw: pd.DataFrame, shaped: transform.TransformResult,
+                 index: int, times: dict[str, int], lane: int, after_previous: Callable[[], None]) -> None:
+    """Write one transformed chunk in one transaction, with its quarantine, watermark and progress.
+
+    The rows go in while the previous chunk may still be writing on another connection (chunks
+    never share a conversation); the watermark, the run's counters and the commit wait for it, so
+    they move in chunk order and a chunk whose predecessor failed is rolled back.
+    """
     t1 = time.monotonic()
+    conn = writers.connection(lane)
     mark = chunk_watermark(shaped.rows) if ctx.options.moves_watermark else None
-    with ctx.analytics.transaction():
-        counts = load.write_chunk(ctx.analytics, shaped.rows, insert_only=ctx.insert_only)
+    with conn.transaction():
+        counts = load.write_chunk(conn, shaped.rows, insert_only=ctx.insert_only)
         if counts.conflicted:
             ctx.insert_only = False
             ctx.details["first_load"] = f"insert only until chunk {index}, which met stored rows: upserts since"
             ctx.log.warning("first_load_met_stored_rows", chunk=index, note="upserting from this chunk on")
         rejected = _rejections(raw, shaped, counts)
         for item in rejected:
-            load.quarantine(ctx.analytics, tenant_id=ctx.tenant_id, execution_id=ctx.execution_id,
+            load.quarantine(conn, tenant_id=ctx.tenant_id, execution_id=ctx.execution_id,
                             conversation_id=item.conversation_id, inbox_id=item.inbox_id, reason=item.reason,
                             raw_row=item.raw_row)
         if ctx.full_refresh:
-            load.record_seen(ctx.analytics, _seen_ids(shaped, rejected))
-        load.clear_resolved_quarantine(ctx.analytics, shaped.rows["conversation_id"])
+            load.record_seen(conn, _seen_ids(shaped, rejected))
+        load.clear_resolved_quarantine(conn, shaped.rows["conversation_id"])
+        after_previous()   # raises if the chunk before failed: this one is rolled back with it
         if mark is not None:
-            watermarks.advance(ctx.analytics, ctx.tenant_id, mark, ctx.execution_id)
+            watermarks.advance(conn, ctx.tenant_id, mark, ctx.execution_id)
             if ctx.pending_history and (ctx.start_mark is None or mark >= ctx.start_mark):
-                runs.mark_history_loaded(ctx.analytics, ctx.tenant_id, ctx.pending_history, ctx.execution_id)
+                runs.mark_history_loaded(conn, ctx.tenant_id, ctx.pending_history, ctx.execution_id)
                 ctx.pending_history = []
-        runs.record_chunk(ctx.analytics, ctx.execution_id, extracted=len(raw), inserted=counts.inserted,
+        runs.record_chunk(conn, ctx.execution_id, extracted=len(raw), inserted=counts.inserted,
                           updated=counts.updated, unchanged=counts.unchanged, failed=len(rejected),
                           watermark_end=mark.updated_at if mark else None)
     t2 = time.monotonic()

@@ -72,9 +72,10 @@ class LoadCounts:
         self.conflicted = self.conflicted or other.conflicted
 
 
-# Rows joined into one COPY block at a time: bounds the bytes built at once to a slice of the chunk.
-CSV_BLOCK_ROWS = 1000
-_ISO_SEPARATOR = 10   # the 'T' of numpy's 2026-01-02T03:04:05.000006
+# Rows joined into one COPY block at a time: bounds the bytes built at once to a slice of the chunk
+# (about 1 MB here). Blocks of 1000 rows encoded no faster and, written by two connections at
+# once, left the process about 50 MB larger (freed multi-MB blocks are not handed back to the system).
+CSV_BLOCK_ROWS = 250
 _FLAGS = np.array([b"f", b"t", b""], dtype=object)   # False, True, NULL
 
 
@@ -109,6 +110,44 @@ def _int_fields(numbers: np.ndarray) -> list[bytes]:
     if len(numbers) and numbers.min() >= 0 and numbers.max() < _SMALL_INTS:
         return _small_int_fields()[numbers].tolist()
     return numbers.astype("S20").tolist()
+
+
+_US_PER_DAY = 86_400_000_000
+_PAIRS = np.frombuffer("".join(f"{n:02d}" for n in range(100)).encode(), dtype=np.uint16)  # "00" .. "99"
+# 'YYYY-MM-DD HH:MM:SS.ffffff' as fields: two digits (one uint16) at a time, and the punctuation.
+_TIMESTAMP_LAYOUT = np.dtype({
+    "names": ["century", "year", "month", "day", "hour", "minute", "second", "f1", "f2", "f3",
+              "dash1", "dash2", "space", "colon1", "colon2", "dot"],
+    "formats": ["<u2"] * 10 + ["u1"] * 6,
+    "offsets": [0, 2, 5, 8, 11, 14, 17, 20, 22, 24, 4, 7, 10, 13, 16, 19],
+    "itemsize": 26,
+})
+_PUNCTUATION = {"dash1": "-", "dash2": "-", "space": " ", "colon1": ":", "colon2": ":", "dot": "."}
+
+
+def _timestamp_fields(micros: np.ndarray) -> np.ndarray:
+    """Microseconds since 1970 (years 1000 to 9999) as 'YYYY-MM-DD HH:MM:SS.ffffff' (S26), with
+    numpy: the civil date from the day number (H. Hinnant's days-to-civil), then two digits at a
+    time from a table. A fraction of the cost of numpy's datetime_as_string (the same text with
+    a 'T'), which was a fifth of the chunk's encoding."""
+    days, in_day = np.divmod(micros, _US_PER_DAY)
+    era, day_of_era = np.divmod(days + 719_468, 146_097)
+    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    shifted_month = (5 * day_of_year + 2) // 153            # March = 0
+    month = np.where(shifted_month < 10, shifted_month + 3, shifted_month - 9)
+    year = year_of_era + era * 400 + (month <= 2)
+    seconds, fraction = np.divmod(in_day, 1_000_000)
+    minutes = seconds // 60
+    out = np.empty(len(micros), dtype=_TIMESTAMP_LAYOUT)
+    for name, pair in (("century", year // 100), ("year", year % 100), ("month", month),
+                       ("day", day_of_year - (153 * shifted_month + 2) // 5 + 1), ("hour", minutes // 60),
+                       ("minute", minutes % 60), ("second", seconds % 60), ("f1", fraction // 10_000),
+                       ("f2", fraction // 100 % 100), ("f3", fraction % 100)):
+        out[name] = _PAIRS[pair]
+    for name, mark in _PUNCTUATION.items():
+        out[name] = ord(mark)
+    return out.view("S26")
 
 
 def _nulled(fields: list[bytes], missing: np.ndarray) -> list[bytes]:
@@ -169,9 +208,7 @@ def _encoder(column: pd.Series) -> Encoder:
                                                         or present.max() >= np.datetime64("10000-01-01"))):
             formatted = column.dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f").tolist()
             return lambda start, stop: _texts(formatted[start:stop])
-        moments = np.datetime_as_string(naive, unit="us").astype("S26")  # 2026-01-02T03:04:05.000006
-        if len(moments):
-            moments.view(np.uint8).reshape(len(moments), -1)[:, _ISO_SEPARATOR] = ord(" ")
+        moments = _timestamp_fields(np.where(missing, 0, naive.astype(np.int64)))
         return lambda start, stop: _nulled(moments[start:stop].tolist(), missing[start:stop])
     if dtype == "str":   # str values, NaN for NULL: no value needs looking at
         missing = column.isna().to_numpy()

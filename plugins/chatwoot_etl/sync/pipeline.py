@@ -1,10 +1,12 @@
 """The sync's stages at once instead of in turn: the source sends and pandas parses chunk N+1
-(Prefetched), Python transforms chunk N, the analytics database writes chunk N-1 (OneInFlight).
+(Prefetched), Python transforms chunk N, the analytics database writes chunks N-1 and N-2 on two
+connections (InOrder: they overlap, but each commits only after the one before it).
 
 The two databases work while Python does (pandas' CSV tokenizer and psycopg's waits release the
-GIL). Each stage holds one chunk at a time, so memory stays bounded; a stage's error is raised in the
-main thread where its result would have been used; leaving early stops the other threads (a
-query still running on the source is cancelled) before the caller touches their connections again.
+GIL). Each stage holds a bounded number of chunks, so memory stays bounded; a stage's error is
+raised in the main thread where its result would have been used; leaving early stops the other
+threads (a query still running on the source is cancelled) before the caller touches their
+connections again.
 """
 
 from __future__ import annotations
@@ -116,15 +118,22 @@ class Prefetched(Generic[T]):
             pass
 
 
-class OneInFlight:
-    """Work run in order in one worker thread, at most one piece at a time: submit() waits for the
-    previous piece (raising its error) before it hands over the next; leaving waits for the last."""
+class InOrder:
+    """Work run in `lanes` worker threads, piece k in lane k % lanes, finishing in the order given.
 
-    def __init__(self, *, name: str = "writer") -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-        self._pending: Future[None] | None = None
+    Each piece is called as work(lane, after_previous): it may start while the piece before it
+    still runs (in the other lane), and calls after_previous() before its own point of no return
+    (its commit): that waits for the previous piece to finish and raises the previous piece's error
+    if it failed, so no piece completes after one before it failed. submit() waits until the new
+    piece's lane is free (raising the error of a piece before); leaving waits for every piece.
+    """
 
-    def __enter__(self) -> OneInFlight:
+    def __init__(self, lanes: int = 1, *, name: str = "writer") -> None:
+        self._pools = [ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{name}-{lane}") for lane in range(lanes)]
+        self._pending: list[Future[None]] = []   # the pieces not yet waited for, in order
+        self._submitted = 0
+
+    def __enter__(self) -> InOrder:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -132,13 +141,31 @@ class OneInFlight:
         try:
             self.wait()
         finally:
-            self._pool.shutdown(wait=True)
+            for pool in self._pools:
+                pool.shutdown(wait=True)
 
-    def submit(self, work: Callable[[], None]) -> None:
-        self.wait()
-        self._pending = self._pool.submit(work)
+    def submit(self, work: Callable[[int, Callable[[], None]], None]) -> None:
+        lanes = len(self._pools)
+        while len(self._pending) >= lanes:   # this lane's previous piece, and any before it
+            self._pending.pop(0).result()
+        previous = self._pending[-1] if self._pending else None
+
+        def after_previous() -> None:
+            if previous is not None:
+                previous.result()
+
+        lane = self._submitted % lanes
+        self._submitted += 1
+        self._pending.append(self._pools[lane].submit(work, lane, after_previous))
 
     def wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
+        """Every piece finished; the first error among them raised."""
+        pending, self._pending = self._pending, []
+        first: BaseException | None = None
+        for future in pending:
+            try:
+                future.result()
+            except BaseException as exc:  # noqa: BLE001 - the first one is raised below
+                first = first or exc
+        if first is not None:
+            raise first

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from chatwoot_etl.sync.pipeline import OneInFlight, Prefetched
+from chatwoot_etl.sync.pipeline import InOrder, Prefetched
 
 
 def test_prefetched_gives_every_item_in_order_and_reads_at_most_one_ahead():
@@ -76,41 +76,81 @@ def test_a_producer_blocked_on_the_server_is_cancelled_when_the_consumer_leaves(
     assert time.monotonic() - started < 10
 
 
-def test_one_in_flight_runs_work_in_order_never_two_at_once():
+def test_one_lane_runs_work_in_order_never_two_at_once():
     running, most, done = [0], [0], []
     lock = threading.Lock()
 
-    def work(n: int) -> None:
+    def work(lane: int, after_previous, n: int) -> None:
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
         time.sleep(0.01)
+        after_previous()
         done.append(n)
         with lock:
             running[0] -= 1
 
-    with OneInFlight() as writer:
+    with InOrder(1) as writer:
         for n in range(10):
-            writer.submit(lambda n=n: work(n))
+            writer.submit(lambda lane, after, n=n: work(lane, after, n))
     assert done == list(range(10))
     assert most[0] == 1
+
+
+def test_two_lanes_overlap_but_finish_in_order():
+    finished, lanes = [], {}
+    both_running = threading.Barrier(2, timeout=5)
+
+    def work(lane: int, after_previous, n: int) -> None:
+        lanes[n] = lane
+        if n in (0, 1):
+            both_running.wait()   # pieces 0 and 1 run at once, or this times out
+        time.sleep(0.02 if n % 2 == 0 else 0.0)   # the even pieces are slower: the odd ones wait for them
+        after_previous()
+        finished.append(n)
+
+    with InOrder(2) as writer:
+        for n in range(8):
+            writer.submit(lambda lane, after, n=n: work(lane, after, n))
+    assert finished == list(range(8))
+    assert lanes == {n: n % 2 for n in range(8)}
+
+
+def test_a_piece_after_a_failed_one_never_finishes_and_the_first_error_is_raised():
+    finished = []
+    second_started = threading.Event()
+
+    def fail(lane: int, after_previous) -> None:
+        second_started.wait(5)
+        raise ValueError("chunk 1 was not written")
+
+    def work(lane: int, after_previous, n: int) -> None:
+        second_started.set()
+        after_previous()   # raises chunk 1's error: this piece does not commit
+        finished.append(n)
+
+    with pytest.raises(ValueError, match="chunk 1"), InOrder(2) as writer:
+        writer.submit(fail)
+        writer.submit(lambda lane, after: work(lane, after, 2))
+        writer.submit(lambda lane, after: work(lane, after, 3))
+    assert finished == []
 
 
 def test_a_failed_piece_of_work_is_raised_before_the_next_is_handed_over():
     done = []
 
-    def fail() -> None:
+    def fail(lane: int, after_previous) -> None:
         raise ValueError("chunk 2 was not written")
 
-    with pytest.raises(ValueError, match="chunk 2"), OneInFlight() as writer:
-        writer.submit(lambda: done.append(1))
+    with pytest.raises(ValueError, match="chunk 2"), InOrder(1) as writer:
+        writer.submit(lambda lane, after: done.append(1))
         writer.submit(fail)
-        writer.submit(lambda: done.append(3))
+        writer.submit(lambda lane, after: done.append(3))
     assert done == [1]
 
 
 def test_leaving_waits_for_the_last_piece_of_work():
     done = []
-    with OneInFlight() as writer:
-        writer.submit(lambda: (time.sleep(0.05), done.append("written")))
+    with InOrder(2) as writer:
+        writer.submit(lambda lane, after: (time.sleep(0.05), done.append("written")))
     assert done == ["written"]
