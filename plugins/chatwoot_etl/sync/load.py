@@ -17,6 +17,7 @@ from psycopg.types.json import Jsonb
 from chatwoot_etl import contract
 from chatwoot_etl.connections import one_row
 from chatwoot_etl.paths import sql_text
+from chatwoot_etl.sync import timetext
 
 COLUMNS = list(contract.TARGET_COLUMNS)
 UPDATABLE = [name for name in COLUMNS if name not in contract.KEY_COLUMNS]
@@ -112,44 +113,6 @@ def _int_fields(numbers: np.ndarray) -> list[bytes]:
     return numbers.astype("S20").tolist()
 
 
-_US_PER_DAY = 86_400_000_000
-_PAIRS = np.frombuffer("".join(f"{n:02d}" for n in range(100)).encode(), dtype=np.uint16)  # "00" .. "99"
-# 'YYYY-MM-DD HH:MM:SS.ffffff' as fields: two digits (one uint16) at a time, and the punctuation.
-_TIMESTAMP_LAYOUT = np.dtype({
-    "names": ["century", "year", "month", "day", "hour", "minute", "second", "f1", "f2", "f3",
-              "dash1", "dash2", "space", "colon1", "colon2", "dot"],
-    "formats": ["<u2"] * 10 + ["u1"] * 6,
-    "offsets": [0, 2, 5, 8, 11, 14, 17, 20, 22, 24, 4, 7, 10, 13, 16, 19],
-    "itemsize": 26,
-})
-_PUNCTUATION = {"dash1": "-", "dash2": "-", "space": " ", "colon1": ":", "colon2": ":", "dot": "."}
-
-
-def _timestamp_fields(micros: np.ndarray) -> np.ndarray:
-    """Microseconds since 1970 (years 1000 to 9999) as 'YYYY-MM-DD HH:MM:SS.ffffff' (S26), with
-    numpy: the civil date from the day number (H. Hinnant's days-to-civil), then two digits at a
-    time from a table. A fraction of the cost of numpy's datetime_as_string (the same text with
-    a 'T'), which was a fifth of the chunk's encoding."""
-    days, in_day = np.divmod(micros, _US_PER_DAY)
-    era, day_of_era = np.divmod(days + 719_468, 146_097)
-    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096) // 365
-    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
-    shifted_month = (5 * day_of_year + 2) // 153            # March = 0
-    month = np.where(shifted_month < 10, shifted_month + 3, shifted_month - 9)
-    year = year_of_era + era * 400 + (month <= 2)
-    seconds, fraction = np.divmod(in_day, 1_000_000)
-    minutes = seconds // 60
-    out = np.empty(len(micros), dtype=_TIMESTAMP_LAYOUT)
-    for name, pair in (("century", year // 100), ("year", year % 100), ("month", month),
-                       ("day", day_of_year - (153 * shifted_month + 2) // 5 + 1), ("hour", minutes // 60),
-                       ("minute", minutes % 60), ("second", seconds % 60), ("f1", fraction // 10_000),
-                       ("f2", fraction // 100 % 100), ("f3", fraction % 100)):
-        out[name] = _PAIRS[pair]
-    for name, mark in _PUNCTUATION.items():
-        out[name] = ord(mark)
-    return out.view("S26")
-
-
 def _nulled(fields: list[bytes], missing: np.ndarray) -> list[bytes]:
     for i in np.flatnonzero(missing).tolist():
         fields[i] = b""
@@ -208,7 +171,7 @@ def _encoder(column: pd.Series) -> Encoder:
                                                         or present.max() >= np.datetime64("10000-01-01"))):
             formatted = column.dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f").tolist()
             return lambda start, stop: _texts(formatted[start:stop])
-        moments = _timestamp_fields(np.where(missing, 0, naive.astype(np.int64)))
+        moments = timetext.iso_texts(np.where(missing, 0, naive.astype(np.int64)))
         return lambda start, stop: _nulled(moments[start:stop].tolist(), missing[start:stop])
     if dtype == "str":   # str values, NaN for NULL: no value needs looking at
         missing = column.isna().to_numpy()

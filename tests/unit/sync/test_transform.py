@@ -300,6 +300,8 @@ def test_builder_duplicates_collapse():
         ("contact_id", "2147483648", "out of range for integer"),  # a Chatwoot bigint the owner's integer cannot hold
         ("conversation_created_at", "infinity", "not a timestamp"),
         ("last_activity_at", "2025-13-01 00:00:00", "not a timestamp"),
+        ("contact_last_seen_at", "2025-02-29 10:00:00", "not a timestamp"),   # not a leap year
+        ("csat_created_at", "2026-01-01 24:00:00", "not a timestamp"),
         ("waiting_since", "-infinity", "not a timestamp"),
         ("conversation_uuid", "not-a-uuid", "not a uuid"),
         ("message_compiled", "[{\"text\": ", "invalid JSON"),
@@ -442,6 +444,32 @@ def test_iso_week_year_edges(utc, iso_year_week, week, year):
     assert row["conversation_year_week"] == iso_year_week
     assert row["conversation_week_of_year"] == week
     assert row["conversation_year"] == year
+
+
+@pytest.mark.parametrize("tz", ["America/Sao_Paulo", "UTC", "Asia/Kolkata", "Pacific/Chatham"])
+def test_formatted_fields_are_strftimes_own_across_years_zones_and_clock_changes(tz):
+    rng = random.Random(3)
+    instants = [datetime(1000, 1, 1, 3, tzinfo=UTC), datetime(9999, 12, 31, 9, tzinfo=UTC)] + [
+        datetime(1900, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(0, 200 * 365 * 86400)) for _ in range(3000)]
+    series = pd.Series(pd.to_datetime(instants + [None], utc=True)).astype("datetime64[us, UTC]")
+    out = calendar_fields(series, tz)
+    local = series.dt.tz_convert(tz)
+    iso = local.dt.isocalendar()
+    expected = {
+        "conversation_date_formatted": local.dt.strftime("%d/%m/%Y"),
+        "conversation_datetime_formatted": local.dt.strftime("%d/%m/%Y %H:%M"),
+        "conversation_year_month": local.dt.strftime("%Y-%m"),
+        "conversation_year_week": iso["year"].astype("str").str.zfill(4) + "-W" + iso["week"].astype("str").str.zfill(2),
+    }
+    for column, values in expected.items():
+        assert out[column].iloc[:-1].tolist() == values.iloc[:-1].tolist(), column
+        assert pd.isna(out[column].iloc[-1]), column   # a NULL instant: NULL fields
+
+
+def test_formatted_fields_of_a_year_of_three_digits_in_the_zone_are_strftimes():
+    series = pd.Series(pd.to_datetime(["1000-01-01 01:00:00"], utc=True)).astype("datetime64[us, UTC]")
+    row = calendar_fields(series, "America/Sao_Paulo").iloc[0]   # the last evening of the year 999 there
+    assert (row["conversation_year_month"], row["conversation_date_formatted"]) == ("0999-12", "31/12/0999")
 
 
 @pytest.mark.parametrize(
