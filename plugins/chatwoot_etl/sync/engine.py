@@ -495,7 +495,9 @@ def _write_chunk(ctx: RunContext, writers: _Writers, raw: pd.DataFrame, shaped: 
         if ctx.full_refresh:
             load.record_seen(conn, _seen_ids(shaped, rejected))
         load.clear_resolved_quarantine(conn, shaped.rows["conversation_id"])
+        waiting = time.monotonic()
         after_previous()   # raises if the chunk before failed: this one is rolled back with it
+        waited = time.monotonic() - waiting
         if mark is not None:
             watermarks.advance(conn, ctx.tenant_id, mark, ctx.execution_id)
             if ctx.pending_history and (ctx.start_mark is None or mark >= ctx.start_mark):
@@ -509,7 +511,8 @@ def _write_chunk(ctx: RunContext, writers: _Writers, raw: pd.DataFrame, shaped: 
     ctx.log.info("chunk_committed", chunk=index, rows=len(raw), inserted=counts.inserted, updated=counts.updated,
                  unchanged=counts.unchanged, moved_in=counts.moved_in or None,
                  skipped_unmapped=counts.skipped_unmapped or None, failed=len(rejected) or None,
-                 truncated=sum(shaped.truncated.values()) or None, **times, load_ms=int((t2 - t1) * 1000))
+                 truncated=sum(shaped.truncated.values()) or None, **times, load_ms=int((t2 - t1 - waited) * 1000),
+                 previous_wait_ms=int(waited * 1000))
     if ctx.on_chunk_committed is not None:
         ctx.on_chunk_committed(index, ctx.result)
     if ctx.progress is not None:
