@@ -11,7 +11,7 @@ import numpy as np
 FIRST_YEAR, LAST_YEAR = 1000, 9999
 
 _US_PER_DAY = 86_400_000_000
-_PAIRS = np.frombuffer("".join(f"{n:02d}" for n in range(100)).encode(), dtype=np.uint16)  # "00" .. "99"
+_PAIRS = np.frombuffer("".join(f"{n:02d}" for n in range(100)).encode(), dtype="<u2")  # "00" .. "99"
 # 'YYYY-MM-DD HH:MM:SS.ffffff' as fields: two digits (one uint16) at a time, and the punctuation.
 _TIMESTAMP_LAYOUT = np.dtype({
     "names": ["century", "year", "month", "day", "hour", "minute", "second", "f1", "f2", "f3",
