@@ -496,6 +496,7 @@ def transform_chunk(
     rules = rules or leads.load_rules()
     frame = collapse_duplicates(raw[list(contract.SOURCE_COLUMNS)])
     columns = _convert_columns(frame)
+    _check_calendar_years(columns, timezone)
     good = np.ones(len(frame), dtype=bool)
     good[list(columns.problems)] = False
 
@@ -565,6 +566,17 @@ def _convert_columns(frame: pd.DataFrame) -> _Columns:
                 if value is None:
                     problems.setdefault(idx, []).append(f"{column}: required value missing")
     return out
+
+
+def _check_calendar_years(columns: _Columns, timezone: str) -> None:
+    """A creation instant whose local date has no calendar year (past 9999 in a zone ahead of UTC,
+    before year 1 behind it) is reported, so its row is quarantined instead of failing the chunk."""
+    created = columns.converted["conversation_created_at"]
+    years = created.dt.tz_convert(timezone).dt.year
+    for idx in np.flatnonzero(((years < 1) | (years > 9999)).fillna(False).to_numpy(dtype=bool)):
+        columns.problems.setdefault(int(idx), []).append(
+            f"conversation_created_at: {created.iloc[idx]} is in year {years.iloc[idx]} in {timezone}, "
+            "beyond the calendar fields' years 1 to 9999")
 
 
 def _rejections(frame: pd.DataFrame, problems: dict[int, list[str]]) -> list[Rejection]:

@@ -328,6 +328,18 @@ def test_bad_row_is_quarantined_naming_column_and_value(column, value, words):
     assert "1002" not in result.rows["conversation_id"].astype(str).tolist() or column == "conversation_id"
 
 
+@pytest.mark.parametrize("tz, refused", [("Asia/Tokyo", True), ("America/Sao_Paulo", False)])
+def test_a_creation_instant_beyond_the_calendars_years_in_the_zone_is_quarantined(tz, refused):
+    frame = build_chunk(3)
+    frame.loc[1, "conversation_created_at"] = "9999-12-31 22:00:00"   # 10000-01-01 in Tokyo
+    result = run(frame, timezone=tz)
+    assert len(result.rows) == (2 if refused else 3)
+    if refused:
+        (rejection,) = result.rejected
+        assert "conversation_created_at" in rejection.reason and tz in rejection.reason
+        assert rejection.raw_row["conversation_created_at"] == "9999-12-31 22:00:00"
+
+
 def test_rejection_raw_row_uses_none_for_missing():
     frame = build_chunk(2)
     frame.loc[0, "conversation_id"] = "x1"
