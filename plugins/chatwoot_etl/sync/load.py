@@ -78,6 +78,9 @@ class LoadCounts:
 # once, left the process about 50 MB larger (freed multi-MB blocks are not handed back to the system).
 CSV_BLOCK_ROWS = 250
 _FLAGS = np.array([b"f", b"t", b""], dtype=object)   # False, True, NULL
+# The instants timetext.iso_texts writes; others (never from the source) go through strftime.
+_FIRST_INSTANT = np.datetime64(f"{timetext.FIRST_YEAR}-01-01")
+_PAST_LAST_INSTANT = np.datetime64(f"{timetext.LAST_YEAR + 1}-01-01")
 
 
 def copy_csv_blocks(rows: pd.DataFrame, block_rows: int = CSV_BLOCK_ROWS) -> Iterator[bytes]:
@@ -167,8 +170,8 @@ def _encoder(column: pd.Series) -> Encoder:
         naive = column.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
         missing = np.isnat(naive)
         present = naive[~missing]
-        if str(dtype.tz) != "UTC" or (len(present) and (present.min() < np.datetime64("1000-01-01")
-                                                        or present.max() >= np.datetime64("10000-01-01"))):
+        if str(dtype.tz) != "UTC" or (len(present) and (present.min() < _FIRST_INSTANT
+                                                        or present.max() >= _PAST_LAST_INSTANT)):
             formatted = column.dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f").tolist()
             return lambda start, stop: _texts(formatted[start:stop])
         moments = timetext.iso_texts(np.where(missing, 0, naive.astype(np.int64)))
